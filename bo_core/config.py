@@ -1,0 +1,79 @@
+"""Settings read from the environment (``BO_*``), with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from bo_core.domain.errors import ConfigurationError
+from bo_core.domain.permissions import Role, load_roles
+
+DEFAULT_SQLITE_PATH = Path.home() / ".local" / "share" / "bo" / "bo.sqlite3"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{name} must not be negative")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    roles: dict[str, Role] = field(repr=False)
+    capture_window: timedelta = timedelta(days=30)
+    demo_mode: bool = False
+    # Authentication (see the reliability notes in docs/).
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    session_hours: int = 8
+    password_min_length: int = 12
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        roles_file = os.environ.get("BO_ROLES_FILE")
+        url = os.environ.get("BO_DATABASE_URL") or default_database_url()
+        return cls(
+            database_url=normalize_url(url),
+            roles=load_roles(Path(roles_file) if roles_file else None),
+            capture_window=timedelta(days=_int_env("BO_CAPTURE_WINDOW_DAYS", 30)),
+            demo_mode=os.environ.get("BO_DEMO_MODE", "").lower() in {"1", "true", "yes"},
+            lockout_attempts=_int_env("BO_LOCKOUT_ATTEMPTS", 5),
+            lockout_minutes=_int_env("BO_LOCKOUT_MINUTES", 15),
+            session_hours=_int_env("BO_SESSION_HOURS", 8),
+            password_min_length=_int_env("BO_PASSWORD_MIN_LENGTH", 12),
+        )
+
+    def role(self, name: str) -> Role:
+        try:
+            return self.roles[name]
+        except KeyError:
+            raise ConfigurationError(f"role {name!r} is not configured") from None
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.from_env()

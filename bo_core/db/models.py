@@ -1,0 +1,172 @@
+"""Typed SQLAlchemy 2.x models. Enums are stored by their string value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns timezone-aware UTC datetimes."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+# Integer primary keys: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+uuid32 = Annotated[str, mapped_column(String(32))]
+utc = Annotated[datetime, mapped_column(UTCDateTime())]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TransactionRow(Base):
+    """One immutable payment event. Operations add children; nothing edits a row."""
+
+    __tablename__ = "transactions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid32] = mapped_column(unique=True)
+    transaction_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(2))
+    parent_uuid: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("transactions.uuid"), nullable=True
+    )
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    result_code: Mapped[str] = mapped_column(String(11))
+    result_description: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10))
+    merchant: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    payment_method: Mapped[str] = mapped_column(String(8))
+    brand: Mapped[str] = mapped_column(String(16))
+    bin: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    holder_lc: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    customer_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    customer_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    customer_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    memo: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[utc]
+    source: Mapped[str] = mapped_column(String(12))
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (
+        Index("ix_tx_transaction_id", "transaction_id"),
+        Index("ix_tx_parent_uuid", "parent_uuid"),
+        Index("ix_tx_created_at", "created_at", "id"),
+        Index("ix_tx_merchant_status_created", "merchant", "status", "created_at"),
+        Index("ix_tx_type_status_created", "type", "status", "created_at"),
+        Index("ix_tx_last4_created", "last4", "created_at"),
+        Index("ix_tx_customer_email", "customer_email"),
+        Index("ix_tx_holder_lc", "holder_lc"),
+        Index("ix_tx_currency_amount", "currency", "amount_minor"),
+        # Duplicate Transaction IDs of back-office operations are refused per merchant;
+        # this partial unique index is the last line of defence under concurrency.
+        Index(
+            "ux_tx_backoffice_merchant_txid",
+            "merchant",
+            "transaction_id",
+            unique=True,
+            sqlite_where=text("source = 'back_office'"),
+            postgresql_where=text("source = 'back_office'"),
+        ),
+    )
+
+
+class AuditRecord(Base):
+    """One submitted operation attempt, successful or refused. Append-only.
+
+    ``prev_hash``/``hash`` chain the records: each hash covers the record's
+    content and the previous record's hash (see ``bo_core.services.audit``).
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[utc]
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    operation: Mapped[str] = mapped_column(String(24))
+    parent_uuid: Mapped[str] = mapped_column(String(32))
+    child_uuid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    merchant: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    available_before_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    available_after_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    memo: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    result_code: Mapped[str] = mapped_column(String(11))
+    message: Mapped[str] = mapped_column(String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_created_at", "created_at"),
+        Index("ix_audit_parent_uuid", "parent_uuid"),
+        Index("ix_audit_username_created", "username", "created_at"),
+    )
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[utc]
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key (a username, known or not), shared by all replicas."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[utc]
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -1,0 +1,1 @@
+"""Pure domain model of the back office: no database, no user interface."""

@@ -1,0 +1,113 @@
+"""The audit trail: one function appends, one verifies the hash chain.
+
+Each record's ``hash`` is SHA-256 over the previous record's hash and the
+record's own content (canonical JSON). Changing, deleting or reordering any
+record breaks the chain from there on; ``verify_chain`` reports the first break.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from bo_core.db.models import AuditRecord
+
+GENESIS = "0" * 64
+CHAIN_LOCK_ID = 0x6B6F_0A0D  # PostgreSQL advisory lock serializing appends
+
+_HASHED = (
+    "created_at",
+    "username",
+    "role",
+    "operation",
+    "parent_uuid",
+    "child_uuid",
+    "merchant",
+    "currency",
+    "amount_minor",
+    "available_before_minor",
+    "available_after_minor",
+    "transaction_id",
+    "usage",
+    "memo",
+    "outcome",
+    "result_code",
+    "message",
+    "idempotency_key",
+)
+
+
+def record_digest(prev_hash: str, record: AuditRecord) -> str:
+    content: dict[str, Any] = {}
+    for name in _HASHED:
+        value = getattr(record, name)
+        content[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+
+
+def append(session: Session, record: AuditRecord) -> AuditRecord:
+    """Add ``record`` at the end of the chain, inside the caller's transaction.
+
+    On PostgreSQL an advisory transaction lock serializes appenders so that the
+    chain order is the commit order; SQLite's write lock already does.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+    last = session.execute(
+        select(AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+    record.prev_hash = last or GENESIS
+    record.hash = record_digest(record.prev_hash, record)
+    session.add(record)
+    session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    records: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order; report the first modified, deleted or reordered record."""
+    prev = GENESIS
+    count = 0
+    last_seq = 0
+    while True:
+        rows = (
+            session.execute(
+                select(AuditRecord).where(AuditRecord.seq > last_seq).order_by(AuditRecord.seq).limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return ChainReport(ok=True, records=count)
+        for row in rows:
+            count += 1
+            if row.prev_hash != prev:
+                return ChainReport(
+                    ok=False,
+                    records=count,
+                    first_bad_seq=row.seq,
+                    problem="chain broken before this record (a record was deleted, inserted or reordered)",
+                )
+            if record_digest(prev, row) != row.hash:
+                return ChainReport(
+                    ok=False,
+                    records=count,
+                    first_bad_seq=row.seq,
+                    problem="record content does not match its hash (modified)",
+                )
+            prev = row.hash
+            last_seq = row.seq
+        session.expunge_all()

@@ -1,0 +1,371 @@
+"""Run one back-office operation: all or nothing, audited, idempotent.
+
+Steps, in one database transaction:
+
+1. parse the request (malformed input raises ``InputError``: nothing written);
+2. lock the parent (``SELECT ... FOR UPDATE`` on PostgreSQL; the write unit of
+   work holds SQLite's write lock from its first statement);
+3. replay: a known idempotency key returns the first result, writes nothing;
+4. check the user (active, role permission), then type, status, balances,
+   currency, amount and Transaction ID uniqueness;
+5. write the child transaction and the audit record, commit.
+
+A refusal writes only its audit record and returns an ``OperationResult`` with
+``outcome == "refused"``. Two phases are kept apart on purpose: ``_decide``
+validates and builds the child, ``_apply`` writes it; an approval step for
+large amounts can later sit between them.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from bo_core.db.models import AuditRecord, TransactionRow, UserRow
+from bo_core.domain import result_codes as rc
+from bo_core.domain.availability import check_amount, refusal
+from bo_core.domain.errors import (
+    IdempotencyKeyReused,
+    InputError,
+    NotFound,
+    OperationRefused,
+    PermissionDenied,
+)
+from bo_core.domain.fields import OperationFields, parse_fields, parse_idempotency_key
+from bo_core.domain.money import Money, minor_to_str, parse_amount
+from bo_core.domain.permissions import Role, permission_for
+from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
+from bo_core.services import audit
+from bo_core.services.context import Context
+from bo_core.services.ledger import Position, get_transaction, parse_uuid, position
+
+MAX_ATTEMPTS = 5
+Checkpoint = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class OperationRequest:
+    """What a user submits; every field is raw text as typed."""
+
+    operation: str
+    parent_uuid: str
+    username: str
+    amount: str | None = None
+    usage: str | None = None
+    transaction_id: str | None = None
+    memo: str | None = None
+    idempotency_key: str | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    outcome: str
+    operation: str
+    parent_uuid: str
+    uuid: str | None
+    transaction_id: str | None
+    result_code: str
+    status: str
+    message: str
+    amount: str | None
+    currency: str | None
+    available_before: str | None
+    available_after: str | None
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == Outcome.SUCCESS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _no_checkpoint(_: str) -> None:
+    return None
+
+
+def run_operation(
+    ctx: Context, request: OperationRequest, checkpoint: Checkpoint = _no_checkpoint
+) -> OperationResult:
+    """Execute ``request``; see the module docstring for the steps.
+
+    ``checkpoint(name)`` is called after each step ("locked", "child_written",
+    "audit_written", "before_commit"); tests use it to inject faults.
+    Raises ``InputError``, ``NotFound`` or ``IdempotencyKeyReused`` for requests
+    that cannot be attempted at all (nothing is written then).
+    """
+    try:
+        operation = Operation(request.operation)
+    except ValueError:
+        names = ", ".join(o.value for o in Operation)
+        raise InputError(
+            "Operation", f"{str(request.operation)[:40]!r} is unknown; use one of {names}"
+        ) from None
+    parent_uuid = parse_uuid(request.parent_uuid)
+    fields = parse_fields(request.usage, request.transaction_id, request.memo)
+    key = parse_idempotency_key(request.idempotency_key)
+    if not isinstance(request.username, str) or not request.username.strip():
+        raise InputError("User", "is required")
+    last_error: Exception | None = None
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return _attempt(ctx, operation, parent_uuid, fields, key, request, checkpoint)
+        except IntegrityError as exc:
+            # A concurrent request took the same idempotency key or Transaction ID
+            # first; the next attempt sees its row and replays or refuses cleanly.
+            last_error = exc
+        except DBAPIError as exc:
+            if not _is_retryable(exc):
+                raise
+            last_error = exc
+    assert last_error is not None
+    raise last_error
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in {"40001", "40P01"}  # serialization failure, deadlock
+
+
+def _attempt(
+    ctx: Context,
+    operation: Operation,
+    parent_uuid: str,
+    fields: OperationFields,
+    key: str | None,
+    request: OperationRequest,
+    checkpoint: Checkpoint,
+) -> OperationResult:
+    with ctx.db.uow(write=True) as uow:
+        s = uow.session
+        parent = get_transaction(s, parent_uuid, lock=True)
+        checkpoint("locked")
+        if key is not None:
+            replay = _replay(s, key, operation, parent_uuid)
+            if replay is not None:
+                return replay
+        pos = position(s, parent)
+        user = s.get(UserRow, request.username.strip())
+        if user is None:
+            raise NotFound(f"No user named {request.username.strip()[:64]!r}")
+        now = ctx.now()
+        try:
+            role = _authorize(ctx, user, operation)
+            amount = _decide(ctx, operation, pos, role, request, now)
+            txid = fields.transaction_id or suggest_transaction_id(s, parent, operation)
+            if fields.transaction_id and _duplicate_txid(s, parent.merchant, txid):
+                raise OperationRefused(
+                    rc.DUPLICATE_TRANSACTION_ID,
+                    f"Transaction ID {txid[:60]!r} is already used by another operation "
+                    f"of merchant {parent.merchant}",
+                )
+        except OperationRefused as refused:
+            result = _record(s, now, user, operation, pos, None, fields, key, refused)
+            checkpoint("audit_written")
+            checkpoint("before_commit")
+            uow.commit()
+            return result
+        child = _child(parent, operation, amount, txid, fields, user.username, now)
+        s.add(child)
+        s.flush()
+        checkpoint("child_written")
+        s.expire(parent)
+        result = _record(s, now, user, operation, pos, child, fields, key, None)
+        checkpoint("audit_written")
+        checkpoint("before_commit")
+        uow.commit()
+        return result
+
+
+def _authorize(ctx: Context, user: UserRow, operation: Operation) -> Role:
+    if not user.active:
+        raise PermissionDenied(f"User {user.username!r} is disabled", rc.USER_DISABLED)
+    role = ctx.settings.role(user.role)
+    if not role.can(permission_for(operation)):
+        raise PermissionDenied(f"Role {role.name!r} may not run {operation.label.lower()}")
+    return role
+
+
+def _decide(
+    ctx: Context,
+    operation: Operation,
+    pos: Position,
+    role: Role,
+    request: OperationRequest,
+    now: datetime,
+) -> Money:
+    """Validate the operation on this parent; return the amount to book."""
+    parent = pos.row
+    reason = refusal(
+        operation,
+        TxType(parent.type),
+        Status(parent.status),
+        parent.created_at,
+        pos.balances,
+        role,
+        now,
+        ctx.settings.capture_window,
+    )
+    if reason is not None:
+        raise reason
+    if request.currency is not None and request.currency.strip().upper() != parent.currency:
+        raise OperationRefused(
+            rc.CURRENCY_MISMATCH,
+            f"An operation is always in its parent's currency ({parent.currency})",
+        )
+    if not operation.takes_amount:
+        if request.amount is not None and str(request.amount).strip():
+            raise InputError("Amount", "a reversal takes no amount; it releases the whole open amount")
+        return pos.balances.available
+    amount = parse_amount(request.amount, parent.currency)
+    check_amount(operation, amount, pos.balances, role)
+    return amount
+
+
+def _replay(s: Session, key: str, operation: Operation, parent_uuid: str) -> OperationResult | None:
+    record = s.execute(select(AuditRecord).where(AuditRecord.idempotency_key == key)).scalar_one_or_none()
+    if record is None:
+        return None
+    if record.operation != operation.value or record.parent_uuid != parent_uuid:
+        raise IdempotencyKeyReused(
+            "This idempotency key was already used for a different operation or transaction"
+        )
+    return _result_from(record, replayed=True)
+
+
+def _duplicate_txid(s: Session, merchant: str, txid: str) -> bool:
+    stmt = select(
+        exists().where(
+            TransactionRow.merchant == merchant,
+            TransactionRow.transaction_id == txid,
+            TransactionRow.source == Source.BACK_OFFICE.value,
+        )
+    )
+    return bool(s.execute(stmt).scalar())
+
+
+def suggest_transaction_id(s: Session, parent: TransactionRow, operation: Operation) -> str:
+    """``<parent Transaction ID>-<type><n>``, the first one not yet used."""
+    base = parent.transaction_id[:240]
+    n = 1 + sum(
+        1
+        for _ in s.execute(
+            select(TransactionRow.id).where(
+                TransactionRow.parent_uuid == parent.uuid,
+                TransactionRow.type == operation.child_type.value,
+            )
+        )
+    )
+    for i in range(n, n + 50):
+        candidate = f"{base}-{operation.child_type.value}{i}"
+        if not _duplicate_txid(s, parent.merchant, candidate):
+            return candidate
+    return f"{base}-{operation.child_type.value}-{uuidlib.uuid4().hex[:8]}"
+
+
+def _child(
+    parent: TransactionRow,
+    operation: Operation,
+    amount: Money,
+    txid: str,
+    fields: OperationFields,
+    username: str,
+    now: datetime,
+) -> TransactionRow:
+    return TransactionRow(
+        uuid=uuidlib.uuid4().hex,
+        transaction_id=txid,
+        type=operation.child_type.value,
+        parent_uuid=parent.uuid,
+        amount_minor=amount.minor,
+        currency=parent.currency,
+        result_code=rc.SUCCESS,
+        result_description=rc.describe(rc.SUCCESS),
+        status=rc.status_of(rc.SUCCESS).value,
+        merchant=parent.merchant,
+        channel=parent.channel,
+        payment_method=parent.payment_method,
+        brand=parent.brand,
+        bin=parent.bin,
+        last4=parent.last4,
+        holder=parent.holder,
+        holder_lc=parent.holder_lc,
+        customer_name=parent.customer_name,
+        customer_email=parent.customer_email,
+        customer_country=parent.customer_country,
+        usage=fields.usage,
+        memo=fields.memo,
+        created_at=now,
+        source=Source.BACK_OFFICE.value,
+        created_by=username,
+    )
+
+
+def _record(
+    s: Session,
+    now: datetime,
+    user: UserRow,
+    operation: Operation,
+    before: Position,
+    child: TransactionRow | None,
+    fields: OperationFields,
+    key: str | None,
+    refused: OperationRefused | None,
+) -> OperationResult:
+    parent = before.row
+    after = position(s, parent).balances if child is not None else before.balances
+    record = AuditRecord(
+        created_at=now,
+        username=user.username,
+        role=user.role,
+        operation=operation.value,
+        parent_uuid=parent.uuid,
+        child_uuid=child.uuid if child else None,
+        merchant=parent.merchant,
+        currency=parent.currency,
+        amount_minor=child.amount_minor if child else None,
+        available_before_minor=before.balances.available.minor,
+        available_after_minor=after.available.minor,
+        transaction_id=child.transaction_id if child else fields.transaction_id,
+        usage=fields.usage,
+        memo=fields.memo,
+        outcome=(Outcome.REFUSED if refused else Outcome.SUCCESS).value,
+        result_code=refused.result_code if refused else (child.result_code if child else rc.SUCCESS),
+        message=(refused.message if refused else f"{operation.label} booked")[:500],
+        idempotency_key=key,
+    )
+    audit.append(s, record)
+    return _result_from(record, replayed=False)
+
+
+def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
+    cur = record.currency
+
+    def money(minor: int | None) -> str | None:
+        return None if minor is None or cur is None else minor_to_str(minor, cur)
+
+    success = record.outcome == Outcome.SUCCESS
+    return OperationResult(
+        outcome=record.outcome,
+        operation=record.operation,
+        parent_uuid=record.parent_uuid,
+        uuid=record.child_uuid,
+        transaction_id=record.transaction_id,
+        result_code=record.result_code,
+        status=rc.status_of(record.result_code).value if success else "rejected",
+        message=record.message,
+        amount=money(record.amount_minor),
+        currency=cur,
+        available_before=money(record.available_before_minor),
+        available_after=money(record.available_after_minor),
+        replayed=replayed,
+    )

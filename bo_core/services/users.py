@@ -1,0 +1,193 @@
+"""User administration and sign-in checks (passwords bcrypt-hashed)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import bcrypt
+from sqlalchemy import select
+
+from bo_core.db.models import LoginThrottle, UserRow
+from bo_core.domain.errors import AuthenticationError, InputError, NotFound
+from bo_core.services.context import Context
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+BCRYPT_MAX_BYTES = 72
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    name: str
+    email: str | None
+    role: str
+    active: bool
+    is_demo: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: UserRow) -> User:
+        return cls(row.username, row.name, row.email, row.role, row.active, row.is_demo, row.created_at)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "username": self.username,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "active": self.active,
+            "demo": self.is_demo,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def check_username(value: object) -> str:
+    if not isinstance(value, str) or not USERNAME.match(value.strip().lower()):
+        raise InputError("Username", "use 2-64 lowercase letters, digits, dots, dashes or underscores")
+    return value.strip().lower()
+
+
+def check_password(ctx: Context, password: object) -> str:
+    if not isinstance(password, str):
+        raise InputError("Password", "must be text")
+    minimum = ctx.settings.password_min_length
+    if len(password) < minimum:
+        raise InputError("Password", f"must be at least {minimum} characters long")
+    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        raise InputError("Password", f"must be at most {BCRYPT_MAX_BYTES} bytes long (bcrypt's limit)")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+def create_user(
+    ctx: Context,
+    username: str,
+    role: str,
+    password: str,
+    name: str | None = None,
+    email: str | None = None,
+    *,
+    demo: bool = False,
+) -> User:
+    username = check_username(username)
+    if role not in ctx.settings.roles:
+        _unknown_role(ctx, role)
+    check_password(ctx, password)
+    if email is not None and (len(email) > 254 or "@" not in email or not email.isprintable()):
+        raise InputError("Email", "is not an email address")
+    if name is not None and (len(name) > 128 or not name.isprintable()):
+        raise InputError("Name", "must be printable and at most 128 characters")
+    with ctx.db.uow(write=True) as uow:
+        if uow.session.get(UserRow, username) is not None:
+            raise InputError("Username", f"{username!r} already exists")
+        row = UserRow(
+            username=username,
+            name=(name or username).strip(),
+            email=email,
+            role=role,
+            password_hash=hash_password(password),
+            active=True,
+            is_demo=demo,
+            created_at=ctx.now(),
+        )
+        uow.session.add(row)
+        uow.commit()
+        return User.of(row)
+
+
+def _unknown_role(ctx: Context, role: str) -> None:
+    known = ", ".join(sorted(ctx.settings.roles))
+    raise InputError("Role", f"{str(role)[:32]!r} is unknown; use one of {known}")
+
+
+def list_users(ctx: Context) -> list[User]:
+    with ctx.db.uow() as uow:
+        rows = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars()
+        return [User.of(r) for r in rows]
+
+
+def get_user(ctx: Context, username: str) -> User:
+    with ctx.db.uow() as uow:
+        row = uow.session.get(UserRow, username)
+        if row is None:
+            raise NotFound(f"No user named {str(username)[:64]!r}")
+        return User.of(row)
+
+
+def _update(ctx: Context, username: str, **changes: object) -> User:
+    with ctx.db.uow(write=True) as uow:
+        row = uow.session.get(UserRow, username)
+        if row is None:
+            raise NotFound(f"No user named {str(username)[:64]!r}")
+        for key, value in changes.items():
+            setattr(row, key, value)
+        uow.commit()
+        return User.of(row)
+
+
+def set_role(ctx: Context, username: str, role: str) -> User:
+    if role not in ctx.settings.roles:
+        _unknown_role(ctx, role)
+    return _update(ctx, username, role=role)
+
+
+def disable_user(ctx: Context, username: str) -> User:
+    return _update(ctx, username, active=False)
+
+
+def enable_user(ctx: Context, username: str) -> User:
+    return _update(ctx, username, active=True)
+
+
+def set_password(ctx: Context, username: str, password: str) -> User:
+    check_password(ctx, password)
+    return _update(ctx, username, password_hash=hash_password(password))
+
+
+_DUMMY_HASH = hash_password("not-a-real-password-for-timing")
+
+
+def authenticate(ctx: Context, username: str, password: str) -> User:
+    """Check credentials; count failures in the database (shared by all replicas).
+
+    After ``lockout_attempts`` failures for one username (known or not) within
+    ``lockout_minutes``, further attempts are refused until the lock expires.
+    Disabled users are refused. The message never says which part was wrong.
+    """
+    key = str(username or "").strip().lower()[:64]
+    now = ctx.now()
+    with ctx.db.uow(write=True) as uow:
+        s = uow.session
+        throttle = s.get(LoginThrottle, key)
+        if throttle and throttle.locked_until and throttle.locked_until > now:
+            minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+            raise AuthenticationError(
+                f"Too many failed sign-ins: this account is locked for {minutes} more minute(s)"
+            )
+        row = s.get(UserRow, key)
+        candidate = row.password_hash if row else _DUMMY_HASH
+        pw = str(password or "").encode("utf-8")[:BCRYPT_MAX_BYTES]
+        good = bcrypt.checkpw(pw, candidate.encode("ascii")) and row is not None
+        if good and row is not None and row.active:
+            if throttle:
+                s.delete(throttle)
+            uow.commit()
+            return User.of(row)
+        window = timedelta(minutes=ctx.settings.lockout_minutes)
+        if throttle is None:
+            throttle = LoginThrottle(key=key, failures=0, window_start=now)
+            s.add(throttle)
+        if now - throttle.window_start > window:
+            throttle.failures, throttle.window_start = 0, now
+        throttle.failures += 1
+        if throttle.failures >= ctx.settings.lockout_attempts:
+            throttle.locked_until = now + window
+        uow.commit()
+    if good and row is not None and not row.active:
+        raise AuthenticationError("This account is disabled")
+    raise AuthenticationError("Username or password is incorrect")
