@@ -42,6 +42,7 @@ class Settings:
     lockout_minutes: int = 15
     session_hours: int = 8
     password_min_length: int = 12
+    bcrypt_rounds: int = 12
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,6 +57,7 @@ class Settings:
             lockout_minutes=_int_env("BO_LOCKOUT_MINUTES", 15),
             session_hours=_int_env("BO_SESSION_HOURS", 8),
             password_min_length=_int_env("BO_PASSWORD_MIN_LENGTH", 12),
+            bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
         )
 
     def role(self, name: str) -> Role:

@@ -24,6 +24,9 @@ from bo_core.services.context import Context
 from tests.factories import Clock
 
 PG_ENV = "BO_TEST_POSTGRES_URL"
+# bcrypt's lowest cost keeps the hundreds of users the tests create cheap; the
+# production default stays 12. Subprocesses (CLI, streamlit) inherit it.
+os.environ.setdefault("BO_BCRYPT_ROUNDS", "4")
 
 
 def postgres_base_url() -> str:
@@ -78,6 +81,7 @@ def clock() -> Clock:
 
 
 def make_context(url: str, clock: Clock | None = None, **settings: object) -> Context:
+    settings.setdefault("bcrypt_rounds", 4)
     s = Settings(database_url=normalize_url(url), roles=load_roles(None), **settings)  # type: ignore[arg-type]
     db = Database(s.database_url)
     migrate.upgrade(db.engine)

@@ -94,9 +94,14 @@ class TransactionRow(Base):
         Index("ix_tx_merchant_status_created", "merchant", "status", "created_at"),
         Index("ix_tx_type_status_created", "type", "status", "created_at"),
         Index("ix_tx_last4_created", "last4", "created_at"),
-        Index("ix_tx_customer_email", "customer_email"),
-        Index("ix_tx_holder_lc", "holder_lc"),
+        # Prefix search ranges: plain indexes on SQLite (byte order); on PostgreSQL
+        # the "C"-collated ones declared below the class (migration 0002).
+        Index("ix_tx_customer_email", "customer_email").ddl_if(dialect="sqlite"),
+        Index("ix_tx_holder_lc", "holder_lc").ddl_if(dialect="sqlite"),
         Index("ix_tx_currency_amount", "currency", "amount_minor"),
+        Index("ix_tx_currency_created", "currency", "created_at"),
+        Index("ix_tx_brand_created", "brand", "created_at"),
+        Index("ix_tx_payment_method_created", "payment_method", "created_at"),
         # Duplicate Transaction IDs of back-office operations are refused per merchant;
         # this partial unique index is the last line of defence under concurrency.
         Index(
@@ -108,6 +113,10 @@ class TransactionRow(Base):
             postgresql_where=text("source = 'back_office'"),
         ),
     )
+
+
+Index("ix_tx_customer_email_c", TransactionRow.customer_email.collate("C")).ddl_if(dialect="postgresql")
+Index("ix_tx_holder_lc_c", TransactionRow.holder_lc.collate("C")).ddl_if(dialect="postgresql")
 
 
 class AuditRecord(Base):
@@ -145,6 +154,7 @@ class AuditRecord(Base):
         Index("ix_audit_created_at", "created_at"),
         Index("ix_audit_parent_uuid", "parent_uuid"),
         Index("ix_audit_username_created", "username", "created_at"),
+        Index("ix_audit_child_uuid", "child_uuid"),
     )
 
 

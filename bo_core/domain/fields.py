@@ -25,6 +25,8 @@ def _text(value: object, field: str, limit: int, *, multiline: bool = False) -> 
     if not isinstance(value, str):
         raise InputError(field, "must be text")
     text = value.strip()
+    if multiline:
+        text = text.replace("\r\n", "\n")  # Windows line breaks count as one
     if not text:
         return None
     if len(text) > limit:

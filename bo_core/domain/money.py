@@ -16,6 +16,7 @@ from bo_core.domain.errors import InputError, InvalidAmount
 MAX_MINOR_UNITS = 10**15
 
 _AMOUNT = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
+_EXPONENT = re.compile(r"[0-9]*\.?[0-9]*e[+-]?[0-9]*")
 
 
 @cache
@@ -112,7 +113,7 @@ def parse_amount(text: object, currency: str) -> Money:
         raise InvalidAmount("must be positive")
     if raw.startswith("+"):
         raise InvalidAmount("must be written without a sign")
-    if "e" in lowered:
+    if _EXPONENT.fullmatch(lowered):
         raise InvalidAmount("exponent notation is not accepted; write the digits, e.g. 1500.00")
     if "," in raw:
         raise InvalidAmount("use a dot as decimal mark and no thousands separators, e.g. 1234.50")

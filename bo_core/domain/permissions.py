@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bo_core.domain.errors import ConfigurationError
+from bo_core.domain.errors import ConfigurationError, InputError
 from bo_core.domain.money import Money, check_currency, parse_amount
 from bo_core.domain.types import Operation
 
@@ -105,12 +105,15 @@ def roles_from_toml(text: str) -> dict[str, Role]:
             except ValueError:
                 raise ConfigurationError(f"role {name!r}: unknown permission {item!r}") from None
         for currency, amount in dict(spec.get("rebill_limits", {})).items():
-            if currency != "*":
-                check_currency(currency)
             limits[currency] = str(amount)
         role = Role(name=name, permissions=frozenset(perms), rebill_limits=limits)
         for currency in limits:
-            role.rebill_limit("EUR" if currency == "*" else currency)  # validates the amounts
+            try:
+                if currency != "*":
+                    check_currency(currency)
+                role.rebill_limit("EUR" if currency == "*" else currency)  # validates the amounts
+            except InputError as exc:
+                raise ConfigurationError(f"role {name!r}: rebill limit {currency}: {exc.message}") from None
         roles[name] = role
         return role
 

@@ -13,9 +13,10 @@ import re
 
 from bo_core.domain.types import Status
 
-_FORMAT = re.compile(r"^\d{3}\.\d{3}\.\d{3}$")
-_SUCCESS = re.compile(r"^(000\.000\.\d{3}|000\.100\.1\d{2}|000\.[36]\d{2}\.\d{3})$")
-_PENDING = re.compile(r"^(000\.200\.\d{3}|800\.400\.5\d{2}|100\.400\.500)$")
+# ASCII digits only, whole string (``fullmatch``: no trailing newline slips through).
+_FORMAT = re.compile(r"\d{3}\.\d{3}\.\d{3}", re.ASCII)
+_SUCCESS = re.compile(r"000\.000\.\d{3}|000\.100\.1\d{2}|000\.[36]\d{2}\.\d{3}", re.ASCII)
+_PENDING = re.compile(r"000\.200\.\d{3}|800\.400\.5\d{2}|100\.400\.500", re.ASCII)
 
 # Codes the back office itself writes (successes and refusals).
 SUCCESS = "000.000.000"
@@ -80,17 +81,17 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def is_valid_code(code: str) -> bool:
-    return bool(_FORMAT.match(code))
+def is_valid_code(code: object) -> bool:
+    return isinstance(code, str) and _FORMAT.fullmatch(code) is not None
 
 
 def status_of(code: str) -> Status:
     """Derive the status of a transaction from its result code."""
     if not is_valid_code(code):
-        raise ValueError(f"result code {code!r} is not of the form ddd.ddd.ddd")
-    if _SUCCESS.match(code):
+        raise ValueError(f"result code {str(code)[:40]!r} is not of the form ddd.ddd.ddd")
+    if _SUCCESS.fullmatch(code):
         return Status.SUCCESS
-    if _PENDING.match(code):
+    if _PENDING.fullmatch(code):
         return Status.PENDING
     return Status.REJECTED
 

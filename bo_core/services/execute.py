@@ -47,6 +47,7 @@ from bo_core.services.context import Context
 from bo_core.services.ledger import Position, get_transaction, parse_uuid, position
 
 MAX_ATTEMPTS = 5
+USERNAME_MAX = 64
 Checkpoint = Callable[[str], None]
 
 
@@ -115,6 +116,9 @@ def run_operation(
     key = parse_idempotency_key(request.idempotency_key)
     if not isinstance(request.username, str) or not request.username.strip():
         raise InputError("User", "is required")
+    if len(request.username.strip()) > USERNAME_MAX or not request.username.strip().isprintable():
+        # NUL bytes and lone surrogates cannot even be sent to the database.
+        raise InputError("User", f"is not a username (printable, at most {USERNAME_MAX} characters)")
     last_error: Exception | None = None
     for _ in range(MAX_ATTEMPTS):
         try:
@@ -150,7 +154,7 @@ def _attempt(
         parent = get_transaction(s, parent_uuid, lock=True)
         checkpoint("locked")
         if key is not None:
-            replay = _replay(s, key, operation, parent_uuid)
+            replay = _replay(s, key, operation, parent_uuid, request.username.strip())
             if replay is not None:
                 return replay
         pos = position(s, parent)
@@ -178,7 +182,6 @@ def _attempt(
         s.add(child)
         s.flush()
         checkpoint("child_written")
-        s.expire(parent)
         result = _record(s, now, user, operation, pos, child, fields, key, None)
         checkpoint("audit_written")
         checkpoint("before_commit")
@@ -231,13 +234,20 @@ def _decide(
     return amount
 
 
-def _replay(s: Session, key: str, operation: Operation, parent_uuid: str) -> OperationResult | None:
+def _replay(
+    s: Session, key: str, operation: Operation, parent_uuid: str, username: str
+) -> OperationResult | None:
+    """The first result for ``key``, if the same user sent the same operation on the same parent."""
     record = s.execute(select(AuditRecord).where(AuditRecord.idempotency_key == key)).scalar_one_or_none()
     if record is None:
         return None
-    if record.operation != operation.value or record.parent_uuid != parent_uuid:
+    if (
+        record.operation != operation.value
+        or record.parent_uuid != parent_uuid
+        or record.username != username
+    ):
         raise IdempotencyKeyReused(
-            "This idempotency key was already used for a different operation or transaction"
+            "This idempotency key was already used for a different operation, transaction or user"
         )
     return _result_from(record, replayed=True)
 
@@ -322,7 +332,8 @@ def _record(
     refused: OperationRefused | None,
 ) -> OperationResult:
     parent = before.row
-    after = position(s, parent).balances if child is not None else before.balances
+    # The parent is locked: its children are the ones read before plus the one just written.
+    after = before.with_child(child).balances if child is not None else before.balances
     record = AuditRecord(
         created_at=now,
         username=user.username,
@@ -369,3 +380,11 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
         available_after=money(record.available_after_minor),
         replayed=replayed,
     )
+
+
+def suggest_transaction_id_for(ctx: Context, parent_uuid: str, operation: str) -> str:
+    """The Transaction ID a new ``operation`` on ``parent_uuid`` would get by default."""
+    op = Operation(operation)
+    with ctx.db.uow() as uow:
+        parent = get_transaction(uow.session, parse_uuid(parent_uuid))
+        return suggest_transaction_id(uow.session, parent, op)

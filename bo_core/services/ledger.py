@@ -61,6 +61,13 @@ class Position:
     row: TransactionRow
     children: list[TransactionRow]
     balances: Balances
+    reversals: tuple[tuple[str, TxFacts], ...] = ()
+
+    def with_child(self, child: TransactionRow) -> Position:
+        """The position once ``child`` (just written under ``row``) is added, without re-reading."""
+        kids = [*self.children, child]
+        balances = compute_balances(facts(self.row), [facts(k) for k in kids], self.reversals)
+        return Position(row=self.row, children=kids, balances=balances, reversals=self.reversals)
 
 
 def position(session: Session, row: TransactionRow) -> Position:
@@ -71,4 +78,4 @@ def position(session: Session, row: TransactionRow) -> Position:
         stmt = select(TransactionRow).where(TransactionRow.parent_uuid.in_(cb_uuids))
         reversals = [(r.parent_uuid or "", facts(r)) for r in session.execute(stmt).scalars()]
     balances = compute_balances(facts(row), [facts(k) for k in kids], reversals)
-    return Position(row=row, children=kids, balances=balances)
+    return Position(row=row, children=kids, balances=balances, reversals=tuple(reversals))

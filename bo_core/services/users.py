@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,8 +61,8 @@ def check_password(ctx: Context, password: object) -> str:
     return password
 
 
-def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+def hash_password(password: str, rounds: int = 12) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
 def create_user(
@@ -90,7 +91,7 @@ def create_user(
             name=(name or username).strip(),
             email=email,
             role=role,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, ctx.settings.bcrypt_rounds),
             active=True,
             is_demo=demo,
             created_at=ctx.now(),
@@ -146,7 +147,7 @@ def enable_user(ctx: Context, username: str) -> User:
 
 def set_password(ctx: Context, username: str, password: str) -> User:
     check_password(ctx, password)
-    return _update(ctx, username, password_hash=hash_password(password))
+    return _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
 
 
 _DUMMY_HASH = hash_password("not-a-real-password-for-timing")
@@ -165,7 +166,7 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
         s = uow.session
         throttle = s.get(LoginThrottle, key)
         if throttle and throttle.locked_until and throttle.locked_until > now:
-            minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+            minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
             raise AuthenticationError(
                 f"Too many failed sign-ins: this account is locked for {minutes} more minute(s)"
             )
@@ -182,8 +183,9 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
         if throttle is None:
             throttle = LoginThrottle(key=key, failures=0, window_start=now)
             s.add(throttle)
-        if now - throttle.window_start > window:
-            throttle.failures, throttle.window_start = 0, now
+        lock_expired = throttle.locked_until is not None and throttle.locked_until <= now
+        if lock_expired or now - throttle.window_start > window:
+            throttle.failures, throttle.window_start, throttle.locked_until = 0, now, None
         throttle.failures += 1
         if throttle.failures >= ctx.settings.lockout_attempts:
             throttle.locked_until = now + window
@@ -191,3 +193,33 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
     if good and row is not None and not row.active:
         raise AuthenticationError("This account is disabled")
     raise AuthenticationError("Username or password is incorrect")
+
+
+def is_locked(ctx: Context, username: str) -> bool:
+    """True while ``username`` is locked out after too many failed sign-ins."""
+    key = str(username or "").strip().lower()[:64]
+    with ctx.db.uow() as uow:
+        throttle = uow.session.get(LoginThrottle, key)
+        return bool(throttle and throttle.locked_until and throttle.locked_until > ctx.now())
+
+
+def demo_users_exist(ctx: Context) -> bool:
+    with ctx.db.uow() as uow:
+        found = uow.session.execute(select(UserRow.username).where(UserRow.is_demo).limit(1)).first()
+        return found is not None
+
+
+def authenticator_credentials(ctx: Context) -> dict[str, dict[str, dict[str, object]]]:
+    """Credentials in streamlit-authenticator's shape: active, not locked users only."""
+    now = ctx.now()
+    with ctx.db.uow() as uow:
+        s = uow.session
+        locked = set(s.execute(select(LoginThrottle.key).where(LoginThrottle.locked_until > now)).scalars())
+        rows = s.execute(select(UserRow).where(UserRow.active).order_by(UserRow.username)).scalars()
+        return {
+            "usernames": {
+                r.username: {"name": r.name, "email": r.email, "password": r.password_hash, "roles": [r.role]}
+                for r in rows
+                if r.username not in locked
+            }
+        }
