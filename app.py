@@ -1,0 +1,43 @@
+"""bo: the payments back-office console. Navigation per role; pages guard themselves.
+
+The sidebar lists the pages itself (``client.showSidebarNavigation`` is off so that
+a freshly started server never lists the files under ``pages/`` before sign-in).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bo_core.domain.permissions import Permission
+from bo_core.web.auth import gate, mark_navigation_ready, request_sign_out, resume_page
+
+st.set_page_config(page_title="bo · back office", page_icon="💳", layout="wide")
+
+user = gate()
+
+pages = {
+    "pages/transactions.py": st.Page("pages/transactions.py", title="Transactions", icon="🔎", default=True),
+    "pages/details.py": st.Page(
+        "pages/details.py", title="Transaction Details", icon="🧾", visibility="hidden"
+    ),
+}
+if user.can(Permission.HISTORY_VIEW):
+    pages["pages/history.py"] = st.Page("pages/history.py", title="Operation History", icon="📜")
+if user.can(Permission.USERS_MANAGE):
+    pages["pages/users.py"] = st.Page("pages/users.py", title="Users", icon="👥")
+
+navigation = st.navigation(list(pages.values()), position="hidden")
+mark_navigation_ready()
+with st.sidebar:
+    for path, page in pages.items():
+        if path != "pages/details.py":
+            st.page_link(page, icon=page.icon)
+    st.divider()
+    st.markdown(f"**{user.name}**")
+    st.caption(f"{user.username} · role: {user.role.name}")
+    st.button("Sign out", key="sign_out", icon="🚪", on_click=request_sign_out, width="stretch")
+
+resume = resume_page()
+if resume and resume[0] in pages:
+    st.switch_page(pages[resume[0]], query_params=resume[1])
+navigation.run()

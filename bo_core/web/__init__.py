@@ -1,0 +1,1 @@
+"""Streamlit glue: context cache, sign-in, page guard, formatting. No business rules."""

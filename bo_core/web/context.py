@@ -1,0 +1,31 @@
+"""The service context for Streamlit, one per process and database URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bo_core.config import get_settings
+from bo_core.services.context import Context, open_context
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _context_for(database_url: str, demo_mode: bool) -> Context:
+    ctx = open_context(get_settings())
+    if demo_mode:
+        from bo_core.demo import create_demo_users
+        from bo_core.services.bootstrap import ensure_demo
+
+        ensure_demo(ctx, transactions=3000)
+        create_demo_users(ctx)
+    return ctx
+
+
+def get_ctx() -> Context:
+    st.secrets.load_if_toml_exists()  # root-level secrets such as BO_DATABASE_URL become env vars
+    settings = get_settings()
+    return _context_for(settings.database_url, settings.demo_mode)
+
+
+def data_changed() -> None:
+    """Forget cached query results after a write."""
+    st.cache_data.clear()

@@ -1,0 +1,119 @@
+"""Transaction Details (?uuid=): summary, balances, chain, operations, history."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from bo_core.domain.errors import BoError
+from bo_core.domain.types import Operation
+from bo_core.services import history
+from bo_core.services.show import TxView, show_transaction
+from bo_core.web import fmt, operation_dialog
+from bo_core.web.auth import guard
+from bo_core.web.context import get_ctx
+from bo_core.web.flash import show_flash
+
+user = guard()
+ctx = get_ctx()
+uuid = st.query_params.get("uuid", "").strip()
+
+if st.button("← Transactions", key="back", type="tertiary"):
+    st.switch_page("pages/transactions.py")
+if not uuid:
+    st.info("Choose a transaction on the Transactions page, or open a link with `?uuid=`.")
+    st.stop()
+try:
+    details = show_transaction(ctx, uuid, actor=user.username)
+except BoError as exc:
+    st.error(exc.message)
+    st.stop()
+
+tx = details.transaction
+show_flash()
+st.title(f"{tx.type_label} · {fmt.money(tx.amount, tx.currency)}")
+st.markdown(
+    f"{fmt.status_badge(tx.status)} &nbsp; `{tx.result_code}` {tx.result_description}"
+    f" &nbsp;·&nbsp; {fmt.CASH_FLOW[tx.cash_flow]}"
+)
+
+summary = st.columns(4)
+summary[0].markdown("**Transaction ID**")
+summary[0].code(tx.transaction_id, language=None)
+summary[1].markdown("**UUID**")
+summary[1].code(tx.uuid, language=None)
+summary[2].metric("Amount", fmt.money(tx.amount, tx.currency), help=f"Currency {tx.currency}")
+summary[3].markdown(f"**Created**  \n{fmt.when(tx.created_at)}  \n**Merchant**  \n{tx.merchant}")
+
+ops = details.available_operations or []
+if ops:
+    st.subheader("Operations")
+    buttons = st.columns(max(len(ops), 4))
+    for i, op in enumerate(ops):
+        buttons[i].button(
+            Operation(op).label,
+            key=f"op_{op}",
+            type="primary" if i == 0 else "secondary",
+            on_click=operation_dialog.open_dialog,
+            args=(details, op),
+            width="stretch",
+        )
+
+st.subheader("Balances")
+balance_cols = st.columns(len(fmt.BALANCE_LABELS))
+for col, (key, label) in zip(balance_cols, fmt.BALANCE_LABELS.items(), strict=True):
+    col.metric(label, fmt.money(details.balances.get(key, "0"), tx.currency))
+
+
+def chain_row(view: TxView, relation: str) -> dict[str, str]:
+    return {
+        "Relation": relation,
+        "Type": view.type_label,
+        "Status": fmt.status_badge(view.status),
+        "Amount": fmt.money(view.amount, view.currency),
+        "Transaction ID": view.transaction_id,
+        "Created (UTC)": fmt.when(view.created_at),
+        "By": view.created_by or view.source,
+    }
+
+
+st.subheader("Chain")
+chain = ([(details.parent, "Parent")] if details.parent else []) + [(c, "Child") for c in details.children]
+if chain:
+    st.dataframe(pd.DataFrame([chain_row(v, r) for v, r in chain]), hide_index=True)
+    links = st.columns(min(len(chain), 6))
+    for i, (view, relation) in enumerate(chain):
+        if links[i % len(links)].button(
+            f"Open {relation.lower()} {view.transaction_id}", key=f"open_{view.uuid}", type="tertiary"
+        ):
+            st.switch_page("pages/details.py", query_params={"uuid": view.uuid})
+else:
+    st.caption("No parent and no children.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Instrument")
+    st.markdown(
+        f"**{tx.brand}** · {tx.payment_method} &nbsp; `{fmt.card(tx.bin, tx.last4)}`  \n"
+        f"Holder: {fmt.name(tx.holder)}  \nMerchant: **{tx.merchant}** · channel {tx.channel}"
+    )
+with right:
+    st.subheader("Customer")
+    st.markdown(
+        f"{fmt.name(tx.customer_name)} · {fmt.email(tx.customer_email)} · {tx.customer_country or '—'}  \n"
+        f"Usage: {tx.usage or '—'}  \nMemo: {tx.memo or '—'}  \nSource: {tx.source}"
+        + (f" · by {tx.created_by}" if tx.created_by else "")
+    )
+
+st.subheader("Operation history of this transaction")
+try:
+    entries = history.transaction_history(ctx, tx.uuid, actor=user.username)
+except BoError as exc:
+    st.error(exc.message)
+else:
+    if entries:
+        st.dataframe(pd.DataFrame(fmt.history_rows(entries)), hide_index=True)
+    else:
+        st.caption("No back-office operation was attempted on this transaction yet.")
+
+operation_dialog.render(details, user.username)

@@ -1,0 +1,174 @@
+"""Operation History (history:view): every attempt, filtered, totalled, charted, exported."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from bo_core.domain.errors import BoError
+from bo_core.domain.permissions import Permission
+from bo_core.domain.types import Operation, Outcome
+from bo_core.services import history, search, users
+from bo_core.web import fmt
+from bo_core.web.auth import guard
+from bo_core.web.context import get_ctx
+
+PAGE_SIZE = 100
+PERIODS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
+PERIODS |= {"all": "Any time", "custom": "Custom range"}
+PERIOD_DAYS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
+
+user = guard(Permission.HISTORY_VIEW)
+ctx = get_ctx()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def choices(url: str) -> tuple[list[str], list[str], list[str]]:
+    options = search.filter_options(get_ctx())
+    return [u.username for u in users.list_users(get_ctx())], options.merchants, options.currencies
+
+
+def period_bounds(period: str, start: date | None, end: date | None) -> tuple[object, object]:
+    if period == "custom":
+        return start, (end + timedelta(days=1)) if end else None
+    if period in PERIOD_DAYS:
+        return ctx.now().replace(second=0, microsecond=0) - timedelta(days=PERIOD_DAYS[period]), None
+    return None, None
+
+
+def everything(label: str) -> str:
+    return label or "All"
+
+
+st.title("Operation History")
+usernames, merchants, currencies = choices(ctx.settings.database_url)
+bound = {"bind": "query-params"}
+with st.container(border=True):
+    c1, c2, c3 = st.columns(3)
+    period = c1.selectbox("Period", list(PERIODS), format_func=PERIODS.get, index=2, key="h_period", **bound)
+    who = c2.selectbox("User", ["", *usernames], format_func=everything, key="h_user", **bound)
+    operation = c3.selectbox(
+        "Operation",
+        ["", *(o.value for o in Operation)],
+        format_func=lambda o: Operation(o).label if o else "All",
+        key="h_operation",
+        **bound,
+    )
+    c4, c5, c6 = st.columns(3)
+    outcome = c4.selectbox(
+        "Outcome",
+        ["", *(o.value for o in Outcome)],
+        format_func=lambda o: fmt.OUTCOME_BADGE.get(o, "All"),
+        key="h_outcome",
+        **bound,
+    )
+    merchant = c5.selectbox("Merchant", ["", *merchants], format_func=everything, key="h_merchant", **bound)
+    currency = c6.selectbox("Currency", ["", *currencies], format_func=everything, key="h_currency", **bound)
+    start = end = None
+    if period == "custom":
+        d1, d2 = st.columns(2)
+        start = d1.date_input("From (UTC)", value=None, key="h_from", **bound)
+        end = d2.date_input("To (UTC, inclusive)", value=None, key="h_to", **bound)
+
+try:
+    date_from, date_to = period_bounds(period, start, end)
+    filters = history.parse_history_filters(
+        date_from=date_from,
+        date_to=date_to,
+        username=who,
+        operation=operation,
+        outcome=outcome,
+        merchant=merchant,
+        currency=currency,
+    )
+    stats = history.history_stats(ctx, filters, actor=user.username)
+except BoError as exc:
+    st.error(exc.message)
+    st.stop()
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Attempts", f"{stats.attempts:,}")
+m2.metric("Successful", f"{stats.successes:,}")
+m3.metric("Refused", f"{stats.refusals:,}")
+m4.metric("Success rate", f"{stats.successes / stats.attempts:.0%}" if stats.attempts else "—")
+
+if stats.attempts:
+    st.subheader("Operations per day")
+    per_day = pd.DataFrame(stats.per_day_by_operation, columns=["Day", "Operation", "Attempts"])
+    per_day["Operation"] = per_day["Operation"].map(lambda o: Operation(o).label)
+    st.bar_chart(per_day, x="Day", y="Attempts", color="Operation", stack=True)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Refunded and charged back")
+        amounts = pd.DataFrame(stats.amounts_by_currency, columns=["Currency", "Refunded", "Charged back"])
+        if amounts.empty:
+            st.caption("Nothing refunded or charged back.")
+        else:
+            chart = amounts.assign(**{c: amounts[c].astype(float) for c in ("Refunded", "Charged back")})
+            st.bar_chart(chart, x="Currency", y=["Refunded", "Charged back"], stack=False)
+            st.caption("Each currency in its own units.")
+    with right:
+        st.subheader("Attempts per user")
+        per_user = pd.DataFrame(stats.per_user_outcome, columns=["User", "Outcome", "Attempts"])
+        st.bar_chart(per_user, x="User", y="Attempts", color="Outcome", horizontal=True)
+
+st.subheader("Attempts")
+if st.session_state.get("_h_signature") != repr(filters):
+    st.session_state.update({"_h_signature": repr(filters), "h_page": 1})
+page_no = st.session_state.get("h_page", 1)
+try:
+    entries = history.list_history(
+        ctx, filters, actor=user.username, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
+    )
+except BoError as exc:
+    st.error(exc.message)
+    st.stop()
+if entries:
+    st.dataframe(
+        pd.DataFrame(fmt.history_rows(entries)),
+        hide_index=True,
+        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+    )
+else:
+    st.info("No operation attempt matches these filters.")
+last_page = max(1, -(-stats.attempts // PAGE_SIZE))
+p1, p2, p3 = st.columns([1, 2, 1], vertical_alignment="center")
+p1.button(
+    "◀ Prev",
+    key="h_prev",
+    disabled=page_no <= 1,
+    on_click=st.session_state.update,
+    args=({"h_page": page_no - 1},),
+)
+p2.markdown(f"Page **{page_no}** of {last_page:,}")
+p3.button(
+    "Next ▶",
+    key="h_next",
+    disabled=page_no >= last_page,
+    on_click=st.session_state.update,
+    args=({"h_page": page_no + 1},),
+)
+
+if st.button("Prepare CSV of all matching attempts", key="h_export", icon="📄"):
+    buffer = io.StringIO()
+    with st.spinner("Exporting…"):
+        try:
+            written = history.export_history_csv(ctx, filters, buffer, actor=user.username)
+        except BoError as exc:
+            st.error(exc.message)
+            st.stop()
+    st.session_state["_h_export"] = (repr(filters), written, buffer.getvalue().encode("utf-8"))
+export = st.session_state.get("_h_export")
+if export and export[0] == repr(filters):
+    st.download_button(
+        f"Download CSV ({export[1]:,} attempts)",
+        data=export[2],
+        file_name=f"operation-history-{datetime.now():%Y%m%d-%H%M%S}.csv",
+        mime="text/csv",
+        key="h_download",
+        icon="⬇️",
+        on_click="ignore",
+    )

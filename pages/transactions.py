@@ -1,0 +1,210 @@
+"""Transactions: filter, page through and export; open one to act on it."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from bo_core.domain.errors import BoError
+from bo_core.domain.types import TxType
+from bo_core.services import search
+from bo_core.web import fmt
+from bo_core.web.auth import guard
+from bo_core.web.context import get_ctx
+from bo_core.web.flash import show_flash
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+PERIODS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
+PERIODS |= {"all": "Any time", "custom": "Custom range"}
+PERIOD_DAYS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
+STATUSES = ["success", "pending", "rejected"]
+
+user = guard()
+ctx = get_ctx()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def options(url: str) -> search.FilterOptions:
+    return search.filter_options(get_ctx())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def count(url: str, filters: search.SearchFilters, actor: str) -> search.CountResult:
+    return search.count_matches(get_ctx(), filters, actor=actor, cap=COUNT_CAP)
+
+
+def period_bounds(period: str, start: date | None, end: date | None) -> tuple[object, object]:
+    if period == "custom":
+        return start, (end + timedelta(days=1)) if end else None
+    if period in PERIOD_DAYS:
+        now = ctx.now().replace(second=0, microsecond=0)
+        return now - timedelta(days=PERIOD_DAYS[period]), None
+    return None, None
+
+
+st.title("Transactions")
+show_flash()
+opts = options(ctx.settings.database_url)
+bound = {"bind": "query-params"}
+with st.container(border=True):
+    q = st.text_input(
+        "Search",
+        key="q",
+        placeholder="UUID, Transaction ID, last 4 card digits, customer email or holder name",
+        **bound,
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    period = c1.selectbox("Period", list(PERIODS), format_func=PERIODS.get, index=2, key="period", **bound)
+    types = c2.multiselect(
+        "Type", [t.value for t in TxType], format_func=lambda t: TxType(t).label, key="type", **bound
+    )
+    statuses = c3.multiselect("Status", STATUSES, format_func=fmt.status_badge, key="status", **bound)
+    merchant = c4.selectbox(
+        "Merchant", ["", *opts.merchants], format_func=lambda m: m or "All", key="merchant", **bound
+    )
+    c5, c6, c7, c8 = st.columns(4)
+    currency = c5.selectbox(
+        "Currency", ["", *opts.currencies], format_func=lambda c: c or "All", key="currency", **bound
+    )
+    brand = c6.selectbox(
+        "Brand / method", ["", *opts.brands], format_func=lambda b: b or "All", key="brand", **bound
+    )
+    min_amount = c7.text_input("Amount from", key="min", placeholder="e.g. 10.00", **bound)
+    max_amount = c8.text_input("Amount to", key="max", placeholder="e.g. 500", **bound)
+    start = end = None
+    if period == "custom":
+        d1, d2 = st.columns(2)
+        start = d1.date_input("From (UTC)", value=None, key="from", **bound)
+        end = d2.date_input("To (UTC, inclusive)", value=None, key="to", **bound)
+
+try:
+    date_from, date_to = period_bounds(period, start, end)
+    filters = search.parse_filters(
+        types=types,
+        statuses=statuses,
+        date_from=date_from,
+        date_to=date_to,
+        merchant=merchant,
+        currency=currency,
+        brand=brand,
+        min_amount=min_amount,
+        max_amount=max_amount,
+        text=q,
+    )
+except BoError as exc:
+    st.error(exc.message)
+    st.stop()
+
+# Page number in the URL; cursors of visited pages make "next" a keyset query.
+signature = repr(filters)
+if st.session_state.get("_tx_signature") != signature:
+    st.session_state["_tx_signature"] = signature
+    st.session_state["_tx_cursors"] = {1: None}
+    if st.session_state.get("_tx_seen"):
+        st.query_params.pop("page", None)
+st.session_state["_tx_seen"] = True
+try:
+    page_no = max(1, int(st.query_params.get("page", "1")))
+except ValueError:
+    page_no = 1
+cursors: dict[int, str | None] = st.session_state["_tx_cursors"]
+try:
+    result = search.search_page(
+        ctx, filters, actor=user.username, page=page_no, page_size=PAGE_SIZE, after=cursors.get(page_no)
+    )
+    total = count(ctx.settings.database_url, filters, user.username)
+except BoError as exc:
+    st.error(exc.message)
+    st.stop()
+if result.next_cursor:
+    cursors[page_no + 1] = result.next_cursor
+
+
+def go_to(page: int) -> None:
+    st.query_params["page"] = str(page)
+
+
+total_text = f"{total.value:,}+" if total.capped else f"{total.value:,}"
+pages = "" if total.capped else f" of {max(1, -(-total.value // PAGE_SIZE)):,}"
+head, nav_prev, nav_page, nav_next = st.columns([6, 1, 2, 1], vertical_alignment="center")
+head.markdown(f"**{total_text}** matching transactions")
+nav_prev.button("◀ Prev", key="page_prev", disabled=page_no <= 1, on_click=go_to, args=(page_no - 1,))
+nav_page.markdown(f"Page **{page_no}**{pages}")
+nav_next.button("Next ▶", key="page_next", disabled=not result.has_next, on_click=go_to, args=(page_no + 1,))
+
+if not result.rows:
+    st.info("No transaction matches these filters.")
+    st.stop()
+
+frame = pd.DataFrame(
+    {
+        "Created (UTC)": [r.created_at.replace(tzinfo=None) for r in result.rows],
+        "Type": [TxType(r.type).label for r in result.rows],
+        "Status": [fmt.status_badge(r.status) for r in result.rows],
+        "Amount": [fmt.money(r.amount, r.currency) for r in result.rows],
+        "Currency": [r.currency for r in result.rows],
+        "Transaction ID": [r.transaction_id for r in result.rows],
+        "Merchant": [r.merchant for r in result.rows],
+        "Brand": [f"{r.brand} · {r.payment_method}" for r in result.rows],
+        "Card": [f"•••• {r.last4}" if r.last4 else "" for r in result.rows],
+        "Customer": [fmt.email(r.customer_email) for r in result.rows],
+        "Result code": [r.result_code for r in result.rows],
+        "UUID": [r.uuid for r in result.rows],
+    }
+)
+event = st.dataframe(
+    frame,
+    key="tx_grid",
+    on_select="rerun",
+    selection_mode="single-row",
+    hide_index=True,
+    column_config={
+        "Created (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "Amount": st.column_config.TextColumn(help="Formatted in the transaction's currency"),
+    },
+)
+selected = event.selection.rows if event is not None else []
+if selected:
+    st.switch_page("pages/details.py", query_params={"uuid": result.rows[selected[0]].uuid})
+st.caption("Select a row to open the transaction.")
+
+with st.expander("Open a transaction from this page"):
+    columns = st.columns(5)
+    for i, row in enumerate(result.rows):
+        if columns[i % 5].button(row.transaction_id, key=f"open_{row.uuid}", type="tertiary"):
+            st.switch_page("pages/details.py", query_params={"uuid": row.uuid})
+
+st.divider()
+st.subheader("Export")
+if st.button("Prepare CSV of all matching transactions", key="export_prepare", icon="📄"):
+    bar = st.progress(0.0, text="Exporting…")
+    expected = max(1, total.value)
+    buffer = io.StringIO()
+    try:
+        written = search.export_csv(
+            ctx,
+            filters,
+            buffer,
+            actor=user.username,
+            progress=lambda n: bar.progress(min(1.0, n / expected), text=f"Exported {n:,} rows…"),
+        )
+    except BoError as exc:
+        st.error(exc.message)
+    else:
+        bar.progress(1.0, text=f"Exported {written:,} rows.")
+        st.session_state["_tx_export"] = (signature, written, buffer.getvalue().encode("utf-8"))
+export = st.session_state.get("_tx_export")
+if export and export[0] == signature:
+    st.download_button(
+        f"Download CSV ({export[1]:,} rows)",
+        data=export[2],
+        file_name=f"transactions-{datetime.now():%Y%m%d-%H%M%S}.csv",
+        mime="text/csv",
+        key="export_download",
+        icon="⬇️",
+        on_click="ignore",
+    )

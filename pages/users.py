@@ -1,0 +1,87 @@
+"""Users: list, create, change role, disable or enable (users:manage)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from bo_core.domain.errors import BoError
+from bo_core.domain.permissions import Permission
+from bo_core.services import users
+from bo_core.services.access import require
+from bo_core.web.auth import guard
+from bo_core.web.context import get_ctx
+from bo_core.web.flash import flash, show_flash
+
+user = guard(Permission.USERS_MANAGE)
+ctx = get_ctx()
+roles = sorted(ctx.settings.roles)
+
+
+def act(done: str, change: object, *args: str) -> None:
+    """Run one user change as the signed-in admin; report the outcome after the rerun."""
+    try:
+        require(ctx, user.username, Permission.USERS_MANAGE)
+        change(ctx, *args)  # type: ignore[operator]
+    except BoError as exc:
+        st.error(exc.message)
+        return
+    flash(done)
+    st.rerun()
+
+
+st.title("Users")
+show_flash()
+people = users.list_users(ctx)
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Username": [u.username for u in people],
+            "Name": [u.name for u in people],
+            "Email": [u.email or "" for u in people],
+            "Role": [u.role for u in people],
+            "Active": [u.active for u in people],
+            "Demo": [u.is_demo for u in people],
+            "Created (UTC)": [u.created_at.replace(tzinfo=None) for u in people],
+        }
+    ),
+    hide_index=True,
+)
+
+create, change = st.columns(2)
+with create, st.form("create_user", clear_on_submit=False):
+    st.subheader("Create a user")
+    username = st.text_input("Username", key="new_username", help="2-64 lowercase letters, digits, . _ -")
+    name = st.text_input("Full name", key="new_name")
+    email = st.text_input("Email", key="new_email")
+    role = st.selectbox("Role", roles, key="new_role")
+    password = st.text_input(
+        "Initial password",
+        type="password",
+        key="new_password",
+        help=f"At least {ctx.settings.password_min_length} characters",
+    )
+    if st.form_submit_button("Create user", type="primary"):
+        act(
+            f"User {username.strip().lower()} created.",
+            lambda c, *a: users.create_user(c, username, role, password, name or None, email or None),
+        )
+
+others = [u.username for u in people if u.username != user.username]
+with change:
+    st.subheader("Change a user")
+    if not others:
+        st.caption("No other users yet.")
+    else:
+        target = st.selectbox("User", others, key="target_user")
+        current = next(u for u in people if u.username == target)
+        st.caption(f"Role **{current.role}** · {'active' if current.active else 'disabled'}")
+        new_role = st.selectbox("New role", roles, index=roles.index(current.role), key="target_role")
+        b1, b2 = st.columns(2)
+        if b1.button("Set role", key="set_role", width="stretch"):
+            act(f"{target} is now {new_role}.", users.set_role, target, new_role)
+        if current.active:
+            if b2.button("Disable", key="disable_user", width="stretch"):
+                act(f"{target} is disabled and can no longer sign in.", users.disable_user, target)
+        elif b2.button("Enable", key="enable_user", width="stretch"):
+            act(f"{target} is enabled again.", users.enable_user, target)
