@@ -1,0 +1,1 @@
+"""Word lists and chain rules for the demo data set (see ``bo_core.demo``)."""

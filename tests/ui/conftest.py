@@ -1,0 +1,65 @@
+"""AppTest fixtures: a temporary SQLite database per test, seen by the app through the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from bo_core.config import get_settings
+from bo_core.services.context import Context
+from tests.conftest import make_context
+
+ROOT = Path(__file__).resolve().parents[2]
+COOKIE_KEY = "test-cookie-key-0123456789abcdefghijklmnopqrstuvwxyz"
+TIMEOUT = 30
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def ui_ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:
+    """A migrated SQLite file the app opens via ``BO_DATABASE_URL`` (production mode)."""
+    url = f"sqlite:///{tmp_path / 'bo.sqlite3'}"
+    monkeypatch.setenv("BO_DATABASE_URL", url)
+    monkeypatch.setenv("BO_COOKIE_KEY", COOKIE_KEY)
+    monkeypatch.delenv("BO_DEMO_MODE", raising=False)
+    monkeypatch.chdir(ROOT)
+    _reset_caches()
+    ctx = make_context(url)
+    yield ctx
+    ctx.db.dispose()
+    _reset_caches()
+
+
+AppFactory = Callable[..., AppTest]
+
+
+@pytest.fixture
+def app(ui_ctx: Context) -> AppFactory:
+    """``app(username=None, page=None, **query)`` → an AppTest that has run once."""
+
+    def make(username: str | None = None, page: str | None = None, **query: str) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+        if username is not None:
+            at.session_state["authentication_status"] = True
+            at.session_state["username"] = username
+            at.session_state["name"] = username.title()
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+        if page is not None:
+            at.switch_page(page)
+            for key, value in query.items():
+                at.query_params[key] = value
+            at.run()
+        return at
+
+    return make
