@@ -46,6 +46,11 @@ class AuthenticationError(BoError):
     """Sign-in refused (wrong credentials, locked or disabled account)."""
 
 
+class DatabaseUnavailable(BoError):
+    """The database connection failed mid-request; the transaction was rolled back
+    or its outcome is unknown. Retrying with the same idempotency key is safe."""
+
+
 class ConfigurationError(BoError):
     """Settings or role configuration are unusable."""
 

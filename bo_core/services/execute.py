@@ -32,6 +32,7 @@ from bo_core.db.models import AuditRecord, TransactionRow, UserRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.availability import check_amount, refusal
 from bo_core.domain.errors import (
+    DatabaseUnavailable,
     IdempotencyKeyReused,
     InputError,
     NotFound,
@@ -128,6 +129,11 @@ def run_operation(
             # first; the next attempt sees its row and replays or refuses cleanly.
             last_error = exc
         except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise DatabaseUnavailable(
+                    "The database connection failed during the operation. Retry with the same "
+                    "idempotency key: it books at most once."
+                ) from exc
             if not _is_retryable(exc):
                 raise
             last_error = exc
