@@ -37,7 +37,7 @@ st.markdown(
     f" &nbsp;·&nbsp; {fmt.CASH_FLOW[tx.cash_flow]}"
 )
 
-summary = st.columns(4)
+summary = st.columns([2, 3, 2, 2])  # room for the whole 32-character UUID
 summary[0].markdown("**Transaction ID**")
 summary[0].code(tx.transaction_id, language=None)
 summary[1].markdown("**UUID**")
@@ -49,20 +49,20 @@ ops = details.available_operations or []
 if ops:
     st.subheader("Operations")
     buttons = st.columns(max(len(ops), 4))
-    for i, op in enumerate(ops):
+    for i, (op, primary) in enumerate(fmt.ordered_operations(list(ops))):
         buttons[i].button(
             Operation(op).label,
             key=f"op_{op}",
-            type="primary" if i == 0 else "secondary",
+            type="primary" if primary else "secondary",
             on_click=operation_dialog.open_dialog,
             args=(details, op),
             width="stretch",
         )
 
 st.subheader("Balances")
-balance_cols = st.columns(len(fmt.BALANCE_LABELS))
-for col, (key, label) in zip(balance_cols, fmt.BALANCE_LABELS.items(), strict=True):
-    col.metric(label, fmt.money(details.balances.get(key, "0"), tx.currency))
+balance_cols = st.columns(5)
+for i, (key, label) in enumerate(fmt.balance_labels(tx.type).items()):
+    balance_cols[i].metric(label, fmt.money(details.balances.get(key, "0"), tx.currency))
 
 
 def chain_row(view: TxView, relation: str) -> dict[str, str]:
@@ -81,10 +81,13 @@ st.subheader("Chain")
 chain = ([(details.parent, "Parent")] if details.parent else []) + [(c, "Child") for c in details.children]
 if chain:
     st.dataframe(pd.DataFrame([chain_row(v, r) for v, r in chain]), hide_index=True)
-    links = st.columns(min(len(chain), 6))
+    links = st.columns(4)
     for i, (view, relation) in enumerate(chain):
         if links[i % len(links)].button(
-            f"Open {relation.lower()} {view.transaction_id}", key=f"open_{view.uuid}", type="tertiary"
+            f"Open {relation.lower()} {view.transaction_id}",
+            key=f"open_{view.uuid}",
+            icon=":material/open_in_new:",
+            width="stretch",
         ):
             st.switch_page("pages/details.py", query_params={"uuid": view.uuid})
 else:
@@ -93,8 +96,9 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Instrument")
+    card = f"`{fmt.card(tx.bin, tx.last4)}`" if tx.bin or tx.last4 else "no card (wallet / bank account)"
     st.markdown(
-        f"**{tx.brand}** · {tx.payment_method} &nbsp; `{fmt.card(tx.bin, tx.last4)}`  \n"
+        f"**{tx.brand}** · {tx.payment_method} &nbsp; {card}  \n"
         f"Holder: {fmt.name(tx.holder)}  \nMerchant: **{tx.merchant}** · channel {tx.channel}"
     )
 with right:
@@ -112,7 +116,11 @@ except BoError as exc:
     st.error(exc.message)
 else:
     if entries:
-        st.dataframe(pd.DataFrame(fmt.history_rows(entries)), hide_index=True)
+        st.dataframe(
+            pd.DataFrame(fmt.history_rows(entries)),
+            hide_index=True,
+            column_config={"Message": st.column_config.TextColumn(width="medium")},
+        )
     else:
         st.caption("No back-office operation was attempted on this transaction yet.")
 

@@ -99,7 +99,10 @@ if stats.attempts:
     st.subheader("Operations per day")
     per_day = pd.DataFrame(stats.per_day_by_operation, columns=["Day", "Operation", "Attempts"])
     per_day["Operation"] = per_day["Operation"].map(lambda o: Operation(o).label)
-    st.bar_chart(per_day, x="Day", y="Attempts", color="Operation", stack=True)
+    days = per_day["Day"].nunique()
+    if days < 3:  # a time axis draws one or two days as hairlines: show them as categories
+        per_day["Day"] = per_day["Day"].astype(str)
+    st.bar_chart(per_day, x="Day", y="Attempts", color="Operation", stack=True, height=280)
     left, right = st.columns(2)
     with left:
         st.subheader("Refunded and charged back")
@@ -113,6 +116,7 @@ if stats.attempts:
     with right:
         st.subheader("Attempts per user")
         per_user = pd.DataFrame(stats.per_user_outcome, columns=["User", "Outcome", "Attempts"])
+        per_user["Outcome"] = per_user["Outcome"].map(lambda o: fmt.OUTCOME_LABEL.get(o, o))
         st.bar_chart(per_user, x="User", y="Attempts", color="Outcome", horizontal=True)
 
 st.subheader("Attempts")
@@ -130,7 +134,10 @@ if entries:
     st.dataframe(
         pd.DataFrame(fmt.history_rows(entries)),
         hide_index=True,
-        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+        column_config={
+            "When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "Message": st.column_config.TextColumn(width="medium"),
+        },
     )
 else:
     st.info("No operation attempt matches these filters.")

@@ -145,13 +145,12 @@ frame = pd.DataFrame(
         "Created (UTC)": [r.created_at.replace(tzinfo=None) for r in result.rows],
         "Type": [TxType(r.type).label for r in result.rows],
         "Status": [fmt.status_badge(r.status) for r in result.rows],
-        "Amount": [fmt.money(r.amount, r.currency) for r in result.rows],
-        "Currency": [r.currency for r in result.rows],
+        "Amount": [fmt.amount_code(r.amount, r.currency) for r in result.rows],
         "Transaction ID": [r.transaction_id for r in result.rows],
         "Merchant": [r.merchant for r in result.rows],
-        "Brand": [f"{r.brand} · {r.payment_method}" for r in result.rows],
         "Card": [f"•••• {r.last4}" if r.last4 else "" for r in result.rows],
         "Customer": [fmt.email(r.customer_email) for r in result.rows],
+        "Brand": [f"{r.brand} · {r.payment_method}" for r in result.rows],
         "Result code": [r.result_code for r in result.rows],
         "UUID": [r.uuid for r in result.rows],
     }
@@ -162,9 +161,11 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     hide_index=True,
+    height=min(len(frame), 18) * 35 + 38,  # about 18 rows visible, the rest scroll
     column_config={
         "Created (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-        "Amount": st.column_config.TextColumn(help="Formatted in the transaction's currency"),
+        "Type": st.column_config.TextColumn(width=140),  # room for "Chargeback Reversal"
+        "Amount": st.column_config.TextColumn(help="Amount and ISO currency code", alignment="right"),
     },
 )
 selected = event.selection.rows if event is not None else []

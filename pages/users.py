@@ -54,7 +54,9 @@ with create, st.form("create_user", clear_on_submit=False):
     username = st.text_input("Username", key="new_username", help="2-64 lowercase letters, digits, . _ -")
     name = st.text_input("Full name", key="new_name")
     email = st.text_input("Email", key="new_email")
-    role = st.selectbox("Role", roles, key="new_role")
+    role = st.selectbox(
+        "Role", roles, index=roles.index("viewer") if "viewer" in roles else 0, key="new_role"
+    )
     password = st.text_input(
         "Initial password",
         type="password",

