@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from bo_core.db.models import AuditRecord
@@ -64,8 +64,9 @@ def append(session: Session, record: AuditRecord) -> AuditRecord:
     ).scalar_one_or_none()
     record.prev_hash = last or GENESIS
     record.hash = record_digest(record.prev_hash, record)
-    session.add(record)
-    session.flush()
+    table = AuditRecord.__table__
+    values = {c.key: getattr(record, c.key) for c in table.columns if c.key != "seq"}
+    record.seq = session.execute(insert(table).returning(table.c.seq), values).scalar_one()
     return record
 
 

@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from bo_core.db.models import AuditRecord, TransactionRow, UserRow
+from bo_core.db.models import AuditRecord, Base, TransactionRow, UserRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.availability import check_amount, refusal
 from bo_core.domain.errors import (
@@ -171,7 +171,7 @@ def _attempt(
         try:
             role = _authorize(ctx, user, operation)
             amount = _decide(ctx, operation, pos, role, request, now)
-            txid = fields.transaction_id or suggest_transaction_id(s, parent, operation)
+            txid = fields.transaction_id or suggest_transaction_id(s, pos, operation)
             if fields.transaction_id and _duplicate_txid(s, parent.merchant, txid):
                 raise OperationRefused(
                     rc.DUPLICATE_TRANSACTION_ID,
@@ -185,8 +185,7 @@ def _attempt(
             uow.commit()
             return result
         child = _child(parent, operation, amount, txid, fields, user.username, now)
-        s.add(child)
-        s.flush()
+        _insert(s, child)
         checkpoint("child_written")
         result = _record(s, now, user, operation, pos, child, fields, key, None)
         checkpoint("audit_written")
@@ -269,23 +268,27 @@ def _duplicate_txid(s: Session, merchant: str, txid: str) -> bool:
     return bool(s.execute(stmt).scalar())
 
 
-def suggest_transaction_id(s: Session, parent: TransactionRow, operation: Operation) -> str:
-    """``<parent Transaction ID>-<type><n>``, the first one not yet used."""
+def suggest_transaction_id(s: Session, pos: Position, operation: Operation) -> str:
+    """``<parent Transaction ID>-<type><n>``, the first one not yet used.
+
+    ``n`` starts after the parent's children of that type (already read under
+    the lock), so usually one uniqueness probe suffices.
+    """
+    parent = pos.row
     base = parent.transaction_id[:240]
-    n = 1 + sum(
-        1
-        for _ in s.execute(
-            select(TransactionRow.id).where(
-                TransactionRow.parent_uuid == parent.uuid,
-                TransactionRow.type == operation.child_type.value,
-            )
-        )
-    )
+    n = 1 + sum(1 for c in pos.children if c.type == operation.child_type.value)
     for i in range(n, n + 50):
         candidate = f"{base}-{operation.child_type.value}{i}"
         if not _duplicate_txid(s, parent.merchant, candidate):
             return candidate
     return f"{base}-{operation.child_type.value}-{uuidlib.uuid4().hex[:8]}"
+
+
+def _insert(s: Session, row: Base) -> None:
+    """INSERT one new row with a Core statement (no unit-of-work bookkeeping)."""
+    table = row.__table__
+    values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+    s.execute(insert(table), values)
 
 
 def _child(
@@ -393,4 +396,4 @@ def suggest_transaction_id_for(ctx: Context, parent_uuid: str, operation: str) -
     op = Operation(operation)
     with ctx.db.uow() as uow:
         parent = get_transaction(uow.session, parse_uuid(parent_uuid))
-        return suggest_transaction_id(uow.session, parent, op)
+        return suggest_transaction_id(uow.session, position(uow.session, parent), op)
