@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from bo_core.db.models import AuditRecord
@@ -64,7 +64,7 @@ def append(session: Session, record: AuditRecord) -> AuditRecord:
     ).scalar_one_or_none()
     record.prev_hash = last or GENESIS
     record.hash = record_digest(record.prev_hash, record)
-    table = AuditRecord.__table__
+    table = cast(Table, AuditRecord.__table__)
     values = {c.key: getattr(record, c.key) for c in table.columns if c.key != "seq"}
     record.seq = session.execute(insert(table).returning(table.c.seq), values).scalar_one()
     return record

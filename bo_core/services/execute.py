@@ -22,9 +22,9 @@ import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import Table, exists, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -286,7 +286,7 @@ def suggest_transaction_id(s: Session, pos: Position, operation: Operation) -> s
 
 def _insert(s: Session, row: Base) -> None:
     """INSERT one new row with a Core statement (no unit-of-work bookkeeping)."""
-    table = row.__table__
+    table = cast(Table, row.__table__)
     values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
     s.execute(insert(table), values)
 
