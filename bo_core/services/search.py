@@ -500,6 +500,10 @@ def _sparse_prefix_search(conn: Connection, f: SearchFilters) -> bool:
     compact = f.text.replace("-", "")
     if _HEX32.match(compact) or _FOUR_DIGITS.match(f.text):
         return False
+    if "@" not in f.text and any(ch.isdigit() for ch in f.text):
+        # A reference such as "ORD-12345": names have no digits and e-mail
+        # prefixes with digits are rare, so the matches are few: no probe needed.
+        return True
     lowered = f.text.lower()
     columns = [T.customer_email] if "@" in f.text else [T.customer_email, T.holder_lc]
     counts = [
