@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.errors import BoError
 from bo_core.domain.types import Operation
 from bo_core.services import history
 from bo_core.services.show import TxView, show_transaction
 from bo_core.web import fmt, operation_dialog
 from bo_core.web.auth import guard
 from bo_core.web.context import get_ctx
+from bo_core.web.errors import explain
 from bo_core.web.flash import show_flash
 
 user = guard()
@@ -25,8 +25,8 @@ if not uuid:
     st.stop()
 try:
     details = show_transaction(ctx, uuid, actor=user.username)
-except BoError as exc:
-    st.error(exc.message)
+except Exception as exc:
+    st.error(explain(exc))
     st.stop()
 
 tx = details.transaction
@@ -112,8 +112,8 @@ with right:
 st.subheader("Operation history of this transaction")
 try:
     entries = history.transaction_history(ctx, tx.uuid, actor=user.username)
-except BoError as exc:
-    st.error(exc.message)
+except Exception as exc:
+    st.error(explain(exc))
 else:
     if entries:
         st.dataframe(

@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.errors import BoError
 from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Operation, Outcome
 from bo_core.services import history, search, users
 from bo_core.web import fmt
 from bo_core.web.auth import guard
 from bo_core.web.context import get_ctx
+from bo_core.web.errors import explain
 
 PAGE_SIZE = 100
 PERIODS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
@@ -85,8 +85,8 @@ try:
         currency=currency,
     )
     stats = history.history_stats(ctx, filters, actor=user.username)
-except BoError as exc:
-    st.error(exc.message)
+except Exception as exc:
+    st.error(explain(exc))
     st.stop()
 
 m1, m2, m3, m4 = st.columns(4)
@@ -127,8 +127,8 @@ try:
     entries = history.list_history(
         ctx, filters, actor=user.username, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
     )
-except BoError as exc:
-    st.error(exc.message)
+except Exception as exc:
+    st.error(explain(exc))
     st.stop()
 if entries:
     st.dataframe(
@@ -164,8 +164,8 @@ if st.button("Prepare CSV of all matching attempts", key="h_export", icon="📄"
     with st.spinner("Exporting…"):
         try:
             written = history.export_history_csv(ctx, filters, buffer, actor=user.username)
-        except BoError as exc:
-            st.error(exc.message)
+        except Exception as exc:
+            st.error(explain(exc))
             st.stop()
     st.session_state["_h_export"] = (repr(filters), written, buffer.getvalue().encode("utf-8"))
 export = st.session_state.get("_h_export")

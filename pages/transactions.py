@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.errors import BoError
 from bo_core.domain.types import TxType
 from bo_core.services import search
 from bo_core.web import fmt
 from bo_core.web.auth import guard
 from bo_core.web.context import get_ctx
+from bo_core.web.errors import explain
 from bo_core.web.flash import show_flash
 
 PAGE_SIZE = 50
@@ -95,8 +95,8 @@ try:
         max_amount=max_amount,
         text=q,
     )
-except BoError as exc:
-    st.error(exc.message)
+except Exception as exc:
+    st.error(explain(exc))
     st.stop()
 
 # Page number in the URL; cursors of visited pages make "next" a keyset query.
@@ -117,8 +117,8 @@ try:
         ctx, filters, actor=user.username, page=page_no, page_size=PAGE_SIZE, after=cursors.get(page_no)
     )
     total = count(ctx.settings.database_url, filters, user.username)
-except BoError as exc:
-    st.error(exc.message)
+except Exception as exc:
+    st.error(explain(exc))
     st.stop()
 if result.next_cursor:
     cursors[page_no + 1] = result.next_cursor
@@ -193,8 +193,8 @@ if st.button("Prepare CSV of all matching transactions", key="export_prepare", i
             actor=user.username,
             progress=lambda n: bar.progress(min(1.0, n / expected), text=f"Exported {n:,} rows…"),
         )
-    except BoError as exc:
-        st.error(exc.message)
+    except Exception as exc:
+        st.error(explain(exc))
     else:
         bar.progress(1.0, text=f"Exported {written:,} rows.")
         st.session_state["_tx_export"] = (signature, written, buffer.getvalue().encode("utf-8"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.errors import BoError
 from bo_core.domain.permissions import Permission
 from bo_core.services import users
 from bo_core.services.access import require
 from bo_core.web.auth import guard
 from bo_core.web.context import get_ctx
+from bo_core.web.errors import explain
 from bo_core.web.flash import flash, show_flash
 
 user = guard(Permission.USERS_MANAGE)
@@ -23,8 +23,8 @@ def act(done: str, change: object, *args: str) -> None:
     try:
         require(ctx, user.username, Permission.USERS_MANAGE)
         change(ctx, *args)  # type: ignore[operator]
-    except BoError as exc:
-        st.error(exc.message)
+    except Exception as exc:
+        st.error(explain(exc))
         return
     flash(done)
     st.rerun()

@@ -243,3 +243,21 @@ def test_duplicate_transaction_id_is_refused_in_words(app: AppFactory, ui_ctx: C
         at.button[[b.label for b in at.button].index("Submit refund")].click().run()
     assert "already used" in at.error[0].value and "700.400.800" in at.error[0].value
     assert children(ui_ctx, second) == []
+
+
+def test_a_database_failure_during_submit_shows_a_readable_error_and_books_nothing(
+    app: AppFactory, ui_ctx: Context
+) -> None:
+    username = add_user(ui_ctx, "analyst")
+    db = add_tx(ui_ctx, "DB", 10_000)
+    at = open_details(app, username, db)
+    at.button(key="op_refund").click().run()
+    at.text_input(key="op_amount").input("5.00")
+    # A broken schema under the running app: the audit table is gone.
+    with ui_ctx.db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE audit_log")
+    at.button[[b.label for b in at.button].index("Submit refund")].click().run()
+    assert not at.exception, at.exception
+    assert any("unexpected error" in e.value for e in at.error), [e.value for e in at.error]
+    assert "Traceback" not in " ".join(str(e.value) for e in at.error)
+    assert children(ui_ctx, db) == []

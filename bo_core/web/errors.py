@@ -1,0 +1,22 @@
+"""Turn any exception met by a page into words; never a traceback for the user."""
+
+from __future__ import annotations
+
+import logging
+
+from bo_core.domain.errors import BoError
+
+log = logging.getLogger("bo.web")
+
+UNEXPECTED = (
+    "This could not be done because of an unexpected error (the database may be unavailable). "
+    "Try again in a moment; if it persists, tell an administrator."
+)
+
+
+def explain(exc: Exception) -> str:
+    """The message of a domain error, or a generic one (the details go to the log)."""
+    if isinstance(exc, BoError):
+        return exc.message
+    log.error("unexpected error on a page", exc_info=exc)
+    return UNEXPECTED
