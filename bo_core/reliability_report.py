@@ -257,8 +257,9 @@ def render(run: TestRun, metrics: list[dict[str, Any]], info: dict[str, str], wh
         "`run_operation` calls a checkpoint after each step (`locked`, `child_written`, `audit_written`,",
         "`before_commit`). A fault is injected at each: an exception, the process killed with SIGKILL, or",
         "(PostgreSQL) the worker's backend terminated with `pg_terminate_backend`. Each time the caller sees",
-        "the failure (the exception; a dead process; `OperationalError` with the connection invalidated),",
-        "no child and no audit record remain, and a retry with the same idempotency key books the operation",
+        "the failure (the exception; a dead process; `DatabaseUnavailable`, whose message says a retry",
+        "with the same key is safe), no child and no audit record remain, and a retry with the same",
+        "idempotency key books the operation",
         "exactly once (a second retry replays it).",
         "",
     ]
