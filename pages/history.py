@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -17,9 +17,6 @@ from bo_core.web.context import get_ctx
 from bo_core.web.errors import explain
 
 PAGE_SIZE = 100
-PERIODS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
-PERIODS |= {"all": "Any time", "custom": "Custom range"}
-PERIOD_DAYS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
 
 user = guard(Permission.HISTORY_VIEW)
 ctx = get_ctx()
@@ -31,14 +28,6 @@ def choices(url: str) -> tuple[list[str], list[str], list[str]]:
     return [u.username for u in users.list_users(get_ctx())], options.merchants, options.currencies
 
 
-def period_bounds(period: str, start: date | None, end: date | None) -> tuple[object, object]:
-    if period == "custom":
-        return start, (end + timedelta(days=1)) if end else None
-    if period in PERIOD_DAYS:
-        return ctx.now().replace(second=0, microsecond=0) - timedelta(days=PERIOD_DAYS[period]), None
-    return None, None
-
-
 def everything(label: str) -> str:
     return label or "All"
 
@@ -48,7 +37,9 @@ usernames, merchants, currencies = choices(ctx.settings.database_url)
 bound = {"bind": "query-params"}
 with st.container(border=True):
     c1, c2, c3 = st.columns(3)
-    period = c1.selectbox("Period", list(PERIODS), format_func=PERIODS.get, index=2, key="h_period", **bound)
+    period = c1.selectbox(
+        "Period", list(fmt.PERIODS), format_func=fmt.PERIODS.get, index=2, key="h_period", **bound
+    )
     who = c2.selectbox("User", ["", *usernames], format_func=everything, key="h_user", **bound)
     operation = c3.selectbox(
         "Operation",
@@ -74,7 +65,7 @@ with st.container(border=True):
         end = d2.date_input("To (UTC, inclusive)", value=None, key="h_to", **bound)
 
 try:
-    date_from, date_to = period_bounds(period, start, end)
+    date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())
     filters = history.parse_history_filters(
         date_from=date_from,
         date_to=date_to,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -18,9 +18,6 @@ from bo_core.web.flash import show_flash
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
-PERIODS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
-PERIODS |= {"all": "Any time", "custom": "Custom range"}
-PERIOD_DAYS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
 STATUSES = ["success", "pending", "rejected"]
 
 user = guard()
@@ -37,15 +34,6 @@ def count(url: str, filters: search.SearchFilters, actor: str) -> search.CountRe
     return search.count_matches(get_ctx(), filters, actor=actor, cap=COUNT_CAP)
 
 
-def period_bounds(period: str, start: date | None, end: date | None) -> tuple[object, object]:
-    if period == "custom":
-        return start, (end + timedelta(days=1)) if end else None
-    if period in PERIOD_DAYS:
-        now = ctx.now().replace(second=0, microsecond=0)
-        return now - timedelta(days=PERIOD_DAYS[period]), None
-    return None, None
-
-
 st.title("Transactions")
 show_flash()
 opts = options(ctx.settings.database_url)
@@ -58,7 +46,9 @@ with st.container(border=True):
         **bound,
     )
     c1, c2, c3, c4 = st.columns(4)
-    period = c1.selectbox("Period", list(PERIODS), format_func=PERIODS.get, index=2, key="period", **bound)
+    period = c1.selectbox(
+        "Period", list(fmt.PERIODS), format_func=fmt.PERIODS.get, index=2, key="period", **bound
+    )
     types = c2.multiselect(
         "Type", [t.value for t in TxType], format_func=lambda t: TxType(t).label, key="type", **bound
     )
@@ -82,7 +72,7 @@ with st.container(border=True):
         end = d2.date_input("To (UTC, inclusive)", value=None, key="to", **bound)
 
 try:
-    date_from, date_to = period_bounds(period, start, end)
+    date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())
     filters = search.parse_filters(
         types=types,
         statuses=statuses,

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bo_core.db.models import TransactionRow
+from sqlalchemy import func, select
+
+from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain import result_codes as rc
 from bo_core.services import users
 from bo_core.services.context import Context
@@ -68,3 +70,13 @@ def add_tx(
         uow.session.add(row)
         uow.commit()
     return row.uuid
+
+
+def row_counts(ctx: Context) -> tuple[int, int]:
+    """(transactions, audit records) in the database."""
+    with ctx.db.uow() as uow:
+        s = uow.session
+        return (
+            s.execute(select(func.count()).select_from(TransactionRow)).scalar_one(),
+            s.execute(select(func.count()).select_from(AuditRecord)).scalar_one(),
+        )

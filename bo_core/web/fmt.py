@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -124,3 +124,19 @@ def history_rows(entries: list[Any]) -> list[dict[str, object]]:
         }
         for e in entries
     ]
+
+
+PERIODS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days"}
+PERIODS |= {"all": "Any time", "custom": "Custom range"}
+PERIOD_DAYS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
+
+
+def period_bounds(
+    period: str, start: date | None, end: date | None, now: datetime
+) -> tuple[date | datetime | None, date | None]:
+    """A period preset (or a custom range whose end day is inclusive) as [from, to)."""
+    if period == "custom":
+        return start, (end + timedelta(days=1)) if end else None
+    if period in PERIOD_DAYS:
+        return now.replace(second=0, microsecond=0) - timedelta(days=PERIOD_DAYS[period]), None
+    return None, None

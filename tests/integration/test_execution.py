@@ -17,16 +17,7 @@ from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
 from bo_core.services.show import show_transaction
 from tests.factories import add_tx, add_user
-
-
-def counts(ctx: Context) -> tuple[int, int]:
-    """(transactions, audit records)."""
-    with ctx.db.uow() as uow:
-        s = uow.session
-        return (
-            s.execute(select(func.count()).select_from(TransactionRow)).scalar_one(),
-            s.execute(select(func.count()).select_from(AuditRecord)).scalar_one(),
-        )
+from tests.factories import row_counts as counts
 
 
 def audit_rows(ctx: Context) -> list[AuditRecord]:

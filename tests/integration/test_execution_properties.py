@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain import result_codes as rc
@@ -28,6 +28,7 @@ from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
 from tests.conftest import make_context
 from tests.factories import Clock, add_tx, add_user
+from tests.factories import row_counts as counts
 
 OPERATIONS = ["capture", "reversal", "refund", "chargeback", "chargeback_reversal", "rebill"]
 ROLES = ["viewer", "analyst", "manager", "admin"]
@@ -40,15 +41,6 @@ PARENT_OF = {
     "RB": {"DB"},
 }
 ROOT_CODES = [rc.SUCCESS] * 6 + ["000.100.110", "000.200.000", "800.100.151"]
-
-
-def counts(ctx: Context) -> tuple[int, int]:
-    with ctx.db.uow() as uow:
-        s = uow.session
-        return (
-            s.execute(select(func.count()).select_from(TransactionRow)).scalar_one(),
-            s.execute(select(func.count()).select_from(AuditRecord)).scalar_one(),
-        )
 
 
 def chain_uuids(ctx: Context, root: str) -> list[str]:
