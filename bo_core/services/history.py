@@ -152,8 +152,12 @@ def _as_date(value: object) -> date:
 
 
 def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> HistoryStats:
-    """Totals and breakdowns of the matching attempts, aggregated by the database."""
+    """Totals and breakdowns of the matching attempts, aggregated by the database.
+
+    Needs ``analytics:view`` besides ``history:view``: the charts are analytics.
+    """
     require(ctx, actor, Permission.HISTORY_VIEW)
+    require(ctx, actor, Permission.ANALYTICS_VIEW)
     with ctx.db.engine.connect() as conn:
         (attempts, successes), per_day, sums, per_user = history_sql.stats(conn, filters)
     totals: dict[str, dict[str, int]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +12,7 @@ import pytest
 
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, PermissionDenied
+from bo_core.domain.permissions import Permission, Role
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
@@ -187,3 +189,16 @@ def test_history_needs_its_permission_but_a_transactions_history_only_viewing(
         transaction_history(ctx, story.debit, actor=viewer)
     with pytest.raises(PermissionDenied):
         list_history(ctx, HistoryFilters(), actor=story.manager)
+
+
+def test_the_totals_and_charts_need_analytics_view_besides_history_view(ctx: Context, story: Story) -> None:
+    roles = dict(ctx.settings.roles)
+    auditor = Role("auditor", frozenset({Permission.TRANSACTIONS_VIEW, Permission.HISTORY_VIEW}))
+    ctx.settings = dataclasses.replace(ctx.settings, roles={**roles, "auditor": auditor})
+    name = add_user(ctx, "auditor")
+    assert len(list_history(ctx, HistoryFilters(), actor=name)) == len(
+        list_history(ctx, HistoryFilters(), actor=story.manager)
+    )
+    with pytest.raises(PermissionDenied, match="analytics:view"):
+        history_stats(ctx, HistoryFilters(), actor=name)
+    assert history_stats(ctx, HistoryFilters(), actor=story.manager).attempts > 0
