@@ -17,7 +17,7 @@ from bo_web.vocab import Operation, Outcome, Permission
 
 PAGE_SIZE = 100
 
-user = guard(Permission.HISTORY_VIEW)
+user = guard(__file__, Permission.HISTORY_VIEW)
 ctx = get_ctx()
 
 

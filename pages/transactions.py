@@ -20,7 +20,7 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000
 STATUSES = ["success", "pending", "rejected"]
 
-user = guard()
+user = guard(__file__)
 ctx = get_ctx()
 
 
