@@ -241,7 +241,11 @@ def open_page(page: Page, title: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """The whole page: Streamlit scrolls inside its main area, so the viewport grows to fit it."""
+    """The whole page into ``docs/screenshots/``, only with ``BO_SCREENSHOTS=1`` (a normal run
+    leaves the committed images alone). Streamlit scrolls inside its main area, so the viewport
+    grows to fit it."""
+    if os.environ.get("BO_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.activeElement?.blur()")
     wait_idle(page)

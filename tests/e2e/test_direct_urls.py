@@ -25,7 +25,7 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 OUTSIDER = ("e2e.outsider", "Quentin Outsider-Zephyr")
 PATHS = ["/", "/transactions", "/details?uuid={uuid}", "/history", "/users"]

@@ -13,7 +13,7 @@ from bo_core.services.show import show_transaction
 from bo_web import fmt
 from tests.e2e.conftest import NewPage, Server, part_of, refundable_debits, screenshot, sign_in, wait_idle
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_analyst_partial_refund_copies_a_new_uuid_that_is_an_rf_child_shown_in_the_chain(

@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 OPERATION_BUTTONS = "[class*='st-key-op_']"
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bo_core.db.models import AuditRecord, TransactionRow
+from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import IdempotencyKeyReused, InputError, InvalidAmount, NotFound
@@ -19,13 +19,7 @@ from bo_core.services.execute import OperationRequest, OperationResult, run_oper
 from bo_core.services.show import show_transaction
 from tests.factories import add_tx, add_user
 from tests.factories import row_counts as counts
-
-
-def audit_rows(ctx: Context) -> list[AuditRecord]:
-    with ctx.db.uow() as uow:
-        rows = list(uow.session.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars())
-        uow.session.expunge_all()  # keep the loaded values after the read rolls back
-        return rows
+from tests.rows import audit_rows
 
 
 def child(ctx: Context, uuid: str) -> TransactionRow:
@@ -435,5 +429,4 @@ def test_idempotency_key_of_another_user_is_refused_not_replayed(ctx: Context) -
         run_operation(
             ctx, OperationRequest("refund", debit, second_user, amount="1", idempotency_key="shared")
         )
-    with ctx.db.uow() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(AuditRecord)) == 1
+    assert counts(ctx)[1] == 1

@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import pytest
-from sqlalchemy import func, select
 
-from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.services.context import Context
 from bo_core.services.show import show_transaction
 from tests.factories import add_tx, add_user
+from tests.rows import audit_count, children
 from tests.ui.conftest import AppFactory
 
 DETAILS = "pages/details.py"
 
 
-class Child(NamedTuple):
-    uuid: str
-    type: str
-    amount_minor: int
-    usage: str | None
-
-
 def op_buttons(at) -> set[str]:  # type: ignore[no-untyped-def]
     return {b.key.removeprefix("op_") for b in at.button if b.key and b.key.startswith("op_")}
-
-
-def children(ctx: Context, uuid: str) -> list[Child]:
-    with ctx.db.uow() as uow:
-        rows = uow.session.execute(select(TransactionRow).where(TransactionRow.parent_uuid == uuid)).scalars()
-        return [Child(r.uuid, r.type, r.amount_minor, r.usage) for r in rows]
-
-
-def audit_count(ctx: Context) -> int:
-    with ctx.db.uow() as uow:
-        return int(uow.session.execute(select(func.count()).select_from(AuditRecord)).scalar_one())
 
 
 def open_details(app: AppFactory, username: str, uuid: str):  # type: ignore[no-untyped-def]
