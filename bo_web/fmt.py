@@ -9,7 +9,7 @@ from typing import Any
 from babel.numbers import format_currency
 
 from bo_core.domain.errors import BoError
-from bo_core.domain.money import Money, exponent
+from bo_core.domain.money import Money
 
 STATUS_BADGE = {"success": "🟢 Success", "pending": "🟡 Pending", "rejected": "🔴 Rejected"}
 OUTCOME_BADGE = {"success": "🟢 Success", "refused": "🔴 Refused"}
@@ -48,29 +48,29 @@ def ordered_operations(operations: list[str]) -> list[tuple[str, bool]]:
     return [(op, op == primary) for op in ordered]
 
 
-def amount_code(amount: str, currency: str) -> str:
-    """``"1234.5", "CHF"`` → ``1,234.50 CHF``: unambiguous for every currency (``$`` is not)."""
+def money(amount: Money | str | int | None, currency: str | None = None) -> str:
+    """The one money format of the whole UI: ``1,234.50 EUR``.
+
+    Digits grouped, the currency's own decimals (``1,235 JPY``, ``1.250 BHD``),
+    then the ISO code: unambiguous for every currency (``$`` is not). Takes a
+    ``Money``, or a decimal string or minor units with the currency.
+    """
+    if amount is None:
+        return ""
     try:
-        return format_currency(Decimal(amount), currency, format="#,##0.00 ¤¤", locale="en_US")
-    except (ArithmeticError, ValueError):
-        return f"{amount} {currency}"
+        if isinstance(amount, Money):
+            value, currency = amount.decimal, amount.currency
+        elif isinstance(amount, int) and currency:
+            value = Money(amount, currency).decimal
+        else:
+            value = Decimal(str(amount))
+        return format_currency(value, currency or "", format="#,##0.00 ¤¤", locale="en_US")
+    except (ArithmeticError, ValueError, BoError):
+        return f"{amount} {currency or ''}".strip()
 
 
 def status_badge(status: str) -> str:
     return STATUS_BADGE.get(status, status)
-
-
-def money(amount: str | int, currency: str) -> str:
-    """``"12.50", "EUR"`` (or minor units) → ``€12.50``; falls back to the plain form."""
-    try:
-        if isinstance(amount, int):
-            return Money(amount, currency).format()
-        digits = exponent(currency)
-        whole, _, frac = amount.lstrip("-").partition(".")
-        value = int(whole) * 10**digits + int(frac.ljust(digits, "0") or "0")
-        return Money(-value if amount.startswith("-") else value, currency).format()
-    except (ValueError, KeyError, BoError):
-        return f"{amount} {currency}"
 
 
 def when(value: str | datetime | None) -> str:

@@ -157,7 +157,7 @@ frame = pd.DataFrame(
         "Created (UTC)": [r.created_at.replace(tzinfo=None) for r in result.rows],
         "Type": [TxType(r.type).label for r in result.rows],
         "Status": [fmt.status_badge(r.status) for r in result.rows],
-        "Amount": [fmt.amount_code(r.amount, r.currency) for r in result.rows],
+        "Amount": [fmt.money(r.amount, r.currency) for r in result.rows],
         "Transaction ID": [r.transaction_id for r in result.rows],
         "Merchant": [r.merchant for r in result.rows],
         "Card": [f"•••• {r.last4}" if r.last4 else "" for r in result.rows],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import get_currency_precision, list_currencies
 
 from bo_core.domain.errors import InputError, InvalidAmount
 
@@ -100,10 +100,6 @@ class Money:
     def to_str(self) -> str:
         """Plain decimal string with exactly the currency's digits: ``12.50``."""
         return minor_to_str(self.minor, self.currency)
-
-    def format(self, locale: str = "en_US") -> str:
-        """Display form with the currency sign: ``€12.50``."""
-        return format_currency(self.decimal, self.currency, locale=locale)
 
     def __str__(self) -> str:
         return f"{self.to_str()} {self.currency}"

@@ -67,7 +67,7 @@ def test_details_show_summary_balances_and_masked_customer(app: AppFactory, ui_c
         customer_name="Jane Doe",
     )
     at = open_details(app, username, uuid)
-    assert at.title[0].value == "Pre-Authorization · €123.45"
+    assert at.title[0].value == "Pre-Authorization · 123.45 EUR"
     codes = [c.value for c in at.code]
     assert "ORD-4711" in codes and uuid in codes
     text = " ".join(m.value for m in at.markdown)
@@ -75,8 +75,8 @@ def test_details_show_summary_balances_and_masked_customer(app: AppFactory, ui_c
     assert "j•••@example.com" in text and "jane.doe@example.com" not in text
     assert "411111 •••••• 1234" in text
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Capturable"] == "€123.45"
-    assert metrics["Captured"] == "€0.00"
+    assert metrics["Capturable"] == "123.45 EUR"
+    assert metrics["Captured"] == "0.00 EUR"
 
 
 def test_details_list_parent_and_children_each_openable(app: AppFactory, ui_ctx: Context) -> None:
@@ -85,9 +85,9 @@ def test_details_list_parent_and_children_each_openable(app: AppFactory, ui_ctx:
     cp = add_tx(ui_ctx, "CP", 4_000, parent=pa, transaction_id="ORD-PA-CP1")
     at = open_details(app, username, pa)
     assert at.metric  # balances present
-    assert {m.label: m.value for m in at.metric}["Captured"] == "€40.00"
+    assert {m.label: m.value for m in at.metric}["Captured"] == "40.00 EUR"
     at.button(key=f"open_{cp}").click().run()
-    assert at.title[0].value == "Capture · €40.00"
+    assert at.title[0].value == "Capture · 40.00 EUR"
     assert at.button(key=f"open_{pa}")
 
 
@@ -125,7 +125,7 @@ def test_capture_through_the_dialog_books_once_and_shows_the_new_uuid(
     codes = [c.value for c in at.code]
     assert kids[0].uuid in codes and "ORD-9-CP1" in codes
     assert "Capture booked" in at.success[0].value
-    assert {m.label: m.value for m in at.metric}["Parent available now"] == "€70.00"
+    assert {m.label: m.value for m in at.metric}["Parent available now"] == "70.00 EUR"
     # the page behind already lists the new child
     assert at.button(key=f"open_{kids[0].uuid}")
     at.button(key="dialog_close").click().run()
