@@ -18,7 +18,6 @@ from bo_web.vocab import TxType
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
-STATUSES = ["success", "pending", "rejected"]
 
 user = guard(__file__)
 ctx = get_ctx()
@@ -61,7 +60,7 @@ with st.container(border=True):
         bind="query-params",
     )
     statuses = c3.multiselect(
-        "Status", STATUSES, format_func=fmt.status_badge, key="status", bind="query-params"
+        "Status", fmt.STATUSES, format_func=fmt.status_badge, key="status", bind="query-params"
     )
     merchant = c4.selectbox(
         "Merchant",

@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bo_core.domain.fields import IDEMPOTENCY_KEY_MAX, TRANSACTION_ID_MAX, USAGE_MAX
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns timezone-aware UTC datetimes."""
@@ -59,7 +61,7 @@ class TransactionRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     uuid: Mapped[uuid32] = mapped_column(unique=True)
-    transaction_id: Mapped[str] = mapped_column(String(255))
+    transaction_id: Mapped[str] = mapped_column(String(TRANSACTION_ID_MAX))
     type: Mapped[str] = mapped_column(String(2))
     parent_uuid: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("transactions.uuid"), nullable=True
@@ -80,7 +82,7 @@ class TransactionRow(Base):
     customer_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
     customer_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     customer_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
-    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    usage: Mapped[str | None] = mapped_column(String(USAGE_MAX), nullable=True)
     memo: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[utc]
     source: Mapped[str] = mapped_column(String(12))
@@ -139,13 +141,15 @@ class AuditRecord(Base):
     amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     available_before_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     available_after_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(TRANSACTION_ID_MAX), nullable=True)
+    usage: Mapped[str | None] = mapped_column(String(USAGE_MAX), nullable=True)
     memo: Mapped[str | None] = mapped_column(Text, nullable=True)
     outcome: Mapped[str] = mapped_column(String(10))
     result_code: Mapped[str] = mapped_column(String(11))
     message: Mapped[str] = mapped_column(String(500))
-    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(IDEMPOTENCY_KEY_MAX), nullable=True, unique=True
+    )
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

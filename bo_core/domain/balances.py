@@ -13,7 +13,7 @@ operations can never overspend; REJECTED children count for nothing):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bo_core.domain.money import Money
@@ -28,6 +28,19 @@ class TxFacts:
     type: TxType
     status: Status
     amount: Money
+
+
+RELEVANT_BALANCES: Mapping[TxType, tuple[str, ...]] = {
+    TxType.PA: ("amount", "captured", "reversed", "available"),
+    TxType.CP: ("amount", "refunded", "charged_back", "chargeback_reversed", "available"),
+    TxType.DB: ("amount", "refunded", "charged_back", "chargeback_reversed", "available"),
+    TxType.RB: ("amount", "refunded", "charged_back", "chargeback_reversed", "available"),
+    TxType.CB: ("amount", "chargeback_reversed", "available"),
+    TxType.RF: ("amount",),
+    TxType.RV: ("amount",),
+    TxType.CR: ("amount",),
+}
+"""Which balances (keys of ``Balances.as_dict()``) mean something for each type, in display order."""
 
 
 @dataclass(frozen=True, slots=True)
