@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +22,22 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bo_core.domain.fields import IDEMPOTENCY_KEY_MAX, TRANSACTION_ID_MAX, USAGE_MAX
+from bo_core.domain.types import Source, Status, TxType
+
+
+def _by_value(kind: type[Any], length: int) -> Enum:
+    """A ``StrEnum`` column stored by value in a VARCHAR; rows read back as members.
+
+    The database's CHECK constraints (migration 0003a) refuse any other value.
+    """
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -62,7 +79,7 @@ class TransactionRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     uuid: Mapped[uuid32] = mapped_column(unique=True)
     transaction_id: Mapped[str] = mapped_column(String(TRANSACTION_ID_MAX))
-    type: Mapped[str] = mapped_column(String(2))
+    type: Mapped[TxType] = mapped_column(_by_value(TxType, 2))
     parent_uuid: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("transactions.uuid"), nullable=True
     )
@@ -70,7 +87,7 @@ class TransactionRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     result_code: Mapped[str] = mapped_column(String(11))
     result_description: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[Status] = mapped_column(_by_value(Status, 10))
     merchant: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     payment_method: Mapped[str] = mapped_column(String(8))
@@ -85,7 +102,7 @@ class TransactionRow(Base):
     usage: Mapped[str | None] = mapped_column(String(USAGE_MAX), nullable=True)
     memo: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[utc]
-    source: Mapped[str] = mapped_column(String(12))
+    source: Mapped[Source] = mapped_column(_by_value(Source, 12))
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
