@@ -80,6 +80,10 @@ class HistoryStats:
 
 
 CSV_HEADER = [f.name for f in fields(HistoryEntry)]
+# The row shape is HistoryEntry itself: each field reads the audit column of its
+# name, the three amounts their ``*_minor`` column (shown in the record's currency).
+_AMOUNTS = ("amount", "available_before", "available_after")
+COLUMNS = [f"{name}_minor" if name in _AMOUNTS else name for name in CSV_HEADER]
 
 
 def _money(minor: int | None, currency: str | None) -> str | None:
@@ -87,27 +91,10 @@ def _money(minor: int | None, currency: str | None) -> str | None:
 
 
 def _entry(r: Any) -> HistoryEntry:
-    return HistoryEntry(
-        seq=r.seq,
-        created_at=r.created_at,
-        username=r.username,
-        role=r.role,
-        operation=r.operation,
-        parent_uuid=r.parent_uuid,
-        child_uuid=r.child_uuid,
-        merchant=r.merchant,
-        currency=r.currency,
-        amount=_money(r.amount_minor, r.currency),
-        available_before=_money(r.available_before_minor, r.currency),
-        available_after=_money(r.available_after_minor, r.currency),
-        transaction_id=r.transaction_id,
-        usage=r.usage,
-        memo=r.memo,
-        outcome=r.outcome,
-        result_code=r.result_code,
-        message=r.message,
-        idempotency_key=r.idempotency_key,
-    )
+    values = dict(zip(CSV_HEADER, r, strict=True))
+    for name in _AMOUNTS:
+        values[name] = _money(values[name], values["currency"])
+    return HistoryEntry(**values)
 
 
 def list_history(
@@ -120,7 +107,7 @@ def list_history(
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InputError("Offset", "must be a whole number from 0")
     with ctx.db.engine.connect() as conn:
-        rows = conn.execute(history_sql.newest_first(filters).limit(limit).offset(offset)).all()
+        rows = conn.execute(history_sql.newest_first(filters, COLUMNS).limit(limit).offset(offset)).all()
     return [_entry(r) for r in rows]
 
 
@@ -129,7 +116,7 @@ def transaction_history(ctx: Context, uuid: str, *, actor: Actor) -> list[Histor
     require(ctx, actor, Permission.TRANSACTIONS_VIEW)
     key = parse_uuid(uuid)
     with ctx.db.engine.connect() as conn:
-        return [_entry(r) for r in conn.execute(history_sql.of_transaction(key)).all()]
+        return [_entry(r) for r in conn.execute(history_sql.of_transaction(key, COLUMNS)).all()]
 
 
 def filter_choices(ctx: Context, *, actor: Actor) -> tuple[list[str], list[str], list[str]]:
@@ -186,6 +173,6 @@ def export_history_csv(ctx: Context, filters: HistoryFilters, out: TextIO, *, ac
     require(ctx, actor, Permission.HISTORY_VIEW)
     with ctx.db.engine.connect() as conn:
         batches = keyset_batches(
-            conn, history_sql.newest_first(filters), A.created_at, A.seq, _entry, EXPORT_BATCH
+            conn, history_sql.newest_first(filters, COLUMNS), A.created_at, A.seq, _entry, EXPORT_BATCH
         )
         return write_csv(out, CSV_HEADER, batches)
