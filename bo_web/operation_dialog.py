@@ -30,8 +30,9 @@ FIELDS = ("op_amount", "op_usage", "op_txid", "op_memo")
 def prefill_amount(details: TransactionDetails, operation: Operation) -> str:
     """The most the operation may take; a rebill starts from the debit's amount."""
     if operation is Operation.REBILL:
-        return details.transaction.amount
-    return details.balances.get("available", "")
+        return details.transaction.amount.to_str()
+    available = details.balances.get("available")
+    return available.to_str() if available is not None else ""
 
 
 def open_dialog(details: TransactionDetails, operation: str, username: str) -> None:

@@ -106,12 +106,17 @@ if stats is not None and stats.attempts:
     left, right = st.columns(2)
     with left:
         st.subheader("Refunded and charged back")
-        amounts = pd.DataFrame(stats.amounts_by_currency, columns=["Currency", "Refunded", "Charged back"])
+        amounts = pd.DataFrame(
+            [
+                (cur, float(refunded.decimal), float(charged.decimal))
+                for cur, refunded, charged in stats.amounts_by_currency
+            ],
+            columns=["Currency", "Refunded", "Charged back"],
+        )
         if amounts.empty:
             st.caption("Nothing refunded or charged back.")
         else:
-            chart = amounts.assign(**{c: amounts[c].astype(float) for c in ("Refunded", "Charged back")})
-            st.bar_chart(chart, x="Currency", y=["Refunded", "Charged back"], stack=False)
+            st.bar_chart(amounts, x="Currency", y=["Refunded", "Charged back"], stack=False)
             st.caption("Each currency in its own units.")
     with right:
         st.subheader("Attempts per user")

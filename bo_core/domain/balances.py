@@ -59,6 +59,18 @@ class Balances:
     """What the main operation may still take: capturable for a PA, refundable
     for CP/DB/RB, reversible for a CB, zero for the rest."""
 
+    def amounts(self) -> dict[str, Money]:
+        """The amounts by name (the keys of ``RELEVANT_BALANCES``)."""
+        return {
+            "amount": self.amount,
+            "captured": self.captured,
+            "reversed": self.reversed,
+            "refunded": self.refunded,
+            "charged_back": self.charged_back,
+            "chargeback_reversed": self.chargeback_reversed,
+            "available": self.available,
+        }
+
     def as_dict(self) -> dict[str, str]:
         """Decimal strings, for JSON and display."""
         return {

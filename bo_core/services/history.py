@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, TextIO
 
@@ -16,12 +16,12 @@ from bo_core.db.search_sql import distinct_values
 from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError
 from bo_core.domain.filters import HistoryFilters, parse_history_filters
-from bo_core.domain.money import minor_to_str
+from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Operation
 from bo_core.services.access import require
 from bo_core.services.context import Context
-from bo_core.services.export import write_csv
+from bo_core.services.export import plain, write_csv
 from bo_core.services.ledger import parse_uuid
 
 __all__ = [
@@ -52,9 +52,9 @@ class HistoryEntry:
     child_uuid: str | None
     merchant: str | None
     currency: str | None
-    amount: str | None
-    available_before: str | None
-    available_after: str | None
+    amount: Money | None
+    available_before: Money | None
+    available_after: Money | None
     transaction_id: str | None
     usage: str | None
     memo: str | None
@@ -64,9 +64,9 @@ class HistoryEntry:
     idempotency_key: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["created_at"] = self.created_at.isoformat()
-        return out
+        """The ``bo history --json`` shape (amounts as decimal strings, times in ISO 8601)."""
+        data: dict[str, Any] = plain(self)
+        return data
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class HistoryStats:
     successes: int
     refusals: int
     per_day_by_operation: list[tuple[date, str, int]]
-    amounts_by_currency: list[tuple[str, str, str]]  # currency, refunded, charged back
+    amounts_by_currency: list[tuple[str, Money, Money]]  # currency, refunded, charged back
     per_user_outcome: list[tuple[str, str, int]]
 
 
@@ -86,8 +86,8 @@ _AMOUNTS = ("amount", "available_before", "available_after")
 COLUMNS = [f"{name}_minor" if name in _AMOUNTS else name for name in CSV_HEADER]
 
 
-def _money(minor: int | None, currency: str | None) -> str | None:
-    return None if minor is None or currency is None else minor_to_str(minor, currency)
+def _money(minor: int | None, currency: str | None) -> Money | None:
+    return None if minor is None or currency is None else Money(minor, currency)
 
 
 def _entry(r: Any) -> HistoryEntry:
@@ -153,8 +153,8 @@ def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> His
     amounts = [
         (
             cur,
-            minor_to_str(by_op.get(Operation.REFUND.value, 0), cur),
-            minor_to_str(by_op.get(Operation.CHARGEBACK.value, 0), cur),
+            Money(by_op.get(Operation.REFUND.value, 0), cur),
+            Money(by_op.get(Operation.CHARGEBACK.value, 0), cur),
         )
         for cur, by_op in sorted(totals.items())
     ]

@@ -193,7 +193,7 @@ def refundable_debits(ctx: Context, count: int, *, skip: int = 0) -> list[Transa
     page = search_page(ctx, SearchFilters(types=("DB",), statuses=("success",)), page_size=200, actor=SYSTEM)
     for row in page.rows:
         details = show_transaction(ctx, row.uuid, actor="analyst")
-        available_minor = Decimal(details.balances.get("available", "0")) * 10 ** exponent(row.currency)
+        available_minor = details.balances["available"].decimal * 10 ** exponent(row.currency)
         if "refund" not in (details.available_operations or []) or available_minor < 2:
             continue
         same_id = search_page(ctx, SearchFilters(text=row.transaction_id), page_size=2, actor=SYSTEM).rows

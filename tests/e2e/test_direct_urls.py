@@ -44,7 +44,7 @@ def secrets(fresh_server: Server) -> tuple[str, list[str]]:
             operation="refund",
             parent_uuid=tx.uuid,
             username="analyst",
-            amount=part_of(details.balances["available"], tx.currency),
+            amount=part_of(details.balances["available"].to_str(), tx.currency),
             transaction_id=refund_txid,
             idempotency_key=uuid.uuid4().hex,
         ),

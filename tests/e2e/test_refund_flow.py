@@ -22,7 +22,7 @@ def test_analyst_partial_refund_copies_a_new_uuid_that_is_an_rf_child_shown_in_t
     ctx = app_server.ctx
     (parent,) = refundable_debits(ctx, 1)
     tx = parent.transaction
-    available = parent.balances["available"]
+    available = parent.balances["available"].to_str()
     amount = part_of(available, tx.currency)
     page = new_page(clipboard=True)
 
@@ -66,7 +66,7 @@ def test_analyst_partial_refund_copies_a_new_uuid_that_is_an_rf_child_shown_in_t
     dialog.locator(".st-key-dialog_close button").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.locator(f".st-key-open_{copied} button")).to_contain_text(f"Open child {child_txid}")
-    available_now = show_transaction(ctx, tx.uuid, actor=SYSTEM).balances["available"]
+    available_now = show_transaction(ctx, tx.uuid, actor=SYSTEM).balances["available"].to_str()
     assert Decimal(available_now) == Decimal(available) - Decimal(amount)
     metric = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text("Refundable", exact=True))
     expect(metric.locator("[data-testid=stMetricValue]")).to_have_text(fmt.money(available_now, tx.currency))
