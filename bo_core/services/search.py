@@ -21,7 +21,7 @@ from bo_core.db.search_sql import T, distinct_values, row_columns
 from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError
 from bo_core.domain.filters import SearchFilters, parse_filters
-from bo_core.domain.money import minor_to_str
+from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
 from bo_core.services.access import require
 from bo_core.services.context import Context
@@ -58,7 +58,7 @@ class TxSummary:
     type: str
     status: str
     result_code: str
-    amount: str
+    amount: Money
     amount_minor: int
     currency: str
     merchant: str
@@ -110,7 +110,7 @@ def _summary(row: Any) -> TxSummary:
     # of a page's time on SQLite).
     values = tuple(row)
     at = _AMOUNT_AT
-    amount = minor_to_str(values[at], values[at + 1])
+    amount = Money(values[at], values[at + 1])
     args: tuple[Any, ...] = (*values[:at], amount, *values[at : len(_STORED)])
     return TxSummary(*args)
 
