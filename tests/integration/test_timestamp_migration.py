@@ -30,21 +30,11 @@ from bo_core.services import audit, search
 from bo_core.services.context import Context
 from tests.conftest import make_context
 from tests.factories import add_tx, add_user
+from tests.integration.old_files import NOW, insert_spelled, old_spelling
 
-NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 OLD_ROWS = 40
 FORMAT_MESSAGE = re.escape("YYYY-MM-DD HH:MM:SS.ffffff")
 ODD_SPELLINGS = ("{d}T{t}", "{d} {t}.5", "{d} {t}+00:00")
-
-
-def _old_insert(engine: Engine, rows: list[dict[str, object]], spell: list[str]) -> None:
-    marks = ", ".join(f":{c}" for c in COLUMNS)
-    with engine.begin() as conn:
-        for row, created in zip(rows, spell, strict=True):
-            conn.execute(
-                text(f"INSERT INTO transactions ({', '.join(COLUMNS)}) VALUES ({marks})"),
-                {**row, "created_at": created},
-            )
 
 
 def _old_audit_record(engine: Engine, at: datetime) -> None:
@@ -81,13 +71,12 @@ def old_file(sqlite_url: str) -> Iterator[Database]:
     db = Database(normalize_url(sqlite_url))
     migrate.upgrade(db.engine, "0002")
     rows = [dict(r) for r in demo_rows(OLD_ROWS, 5, NOW)]
-    naive = [r["created_at"].astimezone(UTC).replace(tzinfo=None) for r in rows]  # type: ignore[attr-defined]
-    spell = [moment.strftime("%Y-%m-%d %H:%M:%S") for moment in naive]
+    spell = [old_spelling(r["created_at"]) for r in rows]
     for i, pattern in enumerate(ODD_SPELLINGS):
-        d, t = naive[i].strftime("%Y-%m-%d"), naive[i].strftime("%H:%M:%S")
+        d, t = spell[i].split(" ")
         spell[i] = pattern.format(d=d, t=t)
-    _old_insert(db.engine, rows, spell)
-    _old_audit_record(db.engine, naive[0].replace(tzinfo=UTC))
+    insert_spelled(db.engine, rows, spell)
+    _old_audit_record(db.engine, datetime.fromisoformat(spell[-1]).replace(tzinfo=UTC))
     yield db
     db.dispose()
 
