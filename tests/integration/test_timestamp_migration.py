@@ -197,3 +197,15 @@ def test_downgrade_drops_the_guards_and_upgrade_restores_them(sqlite_url: str) -
             assert conn.execute(text(names)).scalar_one() == 2 * len(TIMESTAMP_COLUMNS)
     finally:
         db.dispose()
+
+
+def test_rewrite_keeps_every_index_of_a_fresh_file(old_file: Database, tmp_path: object) -> None:
+    migrate.upgrade(old_file.engine)
+    fresh = Database(f"sqlite:///{tmp_path}/fresh.sqlite3")
+    try:
+        migrate.upgrade(fresh.engine)
+        listing = text("SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') ORDER BY name")
+        with old_file.engine.connect() as a, fresh.engine.connect() as b:
+            assert a.execute(listing).all() == b.execute(listing).all()
+    finally:
+        fresh.dispose()
