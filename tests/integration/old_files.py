@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from bo_core.db import migrate
+from bo_core.db.bulk import COLUMNS
 from bo_core.demo import demo_rows
-from bo_core.demo_data.bulk import COLUMNS
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -21,11 +21,11 @@ from sqlalchemy.exc import DBAPIError
 
 from bo_core.config import normalize_url
 from bo_core.db import migrate
+from bo_core.db.bulk import COLUMNS
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.db.timestamps import STORAGE_GLOB, TIMESTAMP_COLUMNS
 from bo_core.db.uow import Database
 from bo_core.demo import demo_rows
-from bo_core.demo_data.bulk import COLUMNS
 from bo_core.services import audit, search
 from bo_core.services.context import Context
 from tests.conftest import make_context
