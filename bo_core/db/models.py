@@ -18,8 +18,12 @@ from sqlalchemy import (
     TypeDecorator,
     text,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from bo_core.db.timestamps import SQLITE_STORAGE_FORMAT
 
 from bo_core.domain.fields import IDEMPOTENCY_KEY_MAX, TRANSACTION_ID_MAX, USAGE_MAX
 from bo_core.domain.types import Source, Status, TxType
@@ -45,6 +49,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=False)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":  # one fixed-width text spelling (see bo_core.db.timestamps)
+            stored = sqlite.DATETIME(storage_format=SQLITE_STORAGE_FORMAT)  # type: ignore[no-untyped-call]
+            return dialect.type_descriptor(stored)
+        return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

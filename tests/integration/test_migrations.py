@@ -35,7 +35,7 @@ def insert_audit_row(engine: Engine) -> None:
                 " result_code, message, prev_hash, hash)"
                 " VALUES (:t, 'u', 'refund', :p, 'refused', '700.400.200', 'm', :h, :h)"
             ),
-            {"t": "2026-11-01 12:00:00", "p": "a" * 32, "h": "0" * 64},
+            {"t": "2026-11-01 12:00:00.000000", "p": "a" * 32, "h": "0" * 64},
         )
 
 
