@@ -102,7 +102,7 @@ def _insert_transaction(engine: Engine, **values: str) -> None:
                 "INSERT INTO transactions (uuid, transaction_id, type, amount_minor, currency, result_code,"
                 " result_description, status, merchant, channel, payment_method, brand, created_at, source)"
                 " VALUES (:uuid, 'T-1', :type, 100, 'EUR', '000.000.000', 'ok', :status, 'm', 'web', 'CC',"
-                " 'VISA', '2026-11-01 12:00:00', :source)"
+                " 'VISA', '2026-11-01 12:00:00.000000', :source)"
             ),
             {"uuid": values.get("uuid", "a" * 32), **row},
         )

@@ -1,7 +1,7 @@
 """one timestamp format
 
 Revision ID: 0003_one_timestamp_format
-Revises: 0002
+Revises: 0003a_enum_checks
 
 SQLite only (PostgreSQL has a timestamp type; nothing to do there): rewrite
 every stored timestamp into the one fixed-width spelling
@@ -18,7 +18,7 @@ from alembic import op
 from bo_core.db import timestamps
 
 revision = "0003_one_timestamp_format"
-down_revision = "0002"
+down_revision = "0003a_enum_checks"
 branch_labels = None
 depends_on = None
 
