@@ -24,7 +24,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
 
 from bo_core.db.timestamps import SQLITE_STORAGE_FORMAT
-
 from bo_core.domain.fields import IDEMPOTENCY_KEY_MAX, TRANSACTION_ID_MAX, USAGE_MAX
 from bo_core.domain.types import Source, Status, TxType
 
