@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from bo_core.db.timestamps import to_storage_text
 from bo_core.services.audit import _HASHED, verify_chain
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
@@ -66,7 +67,8 @@ def _swap_two(ctx: Context, seqs: list[int]) -> int:
     for target, source in ((a, rows[b]), (b, rows[a])):
         sets = ", ".join(f"{c} = :{c}" for c in cols)
         params = {c: getattr(source, c) for c in cols}
-        params["created_at"] = source.created_at.replace(tzinfo=None)  # stored as naive UTC
+        naive = source.created_at.replace(tzinfo=None)  # stored as naive UTC, in SQLite's one spelling
+        params["created_at"] = to_storage_text(naive) if backend(ctx) == "sqlite" else naive
         execute_sql(ctx, f"UPDATE audit_log SET {sets} WHERE seq = :seq", seq=target, **params)
     return a
 
