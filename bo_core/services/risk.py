@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from bo_core.services.context import Context
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 SALES_TYPES = (TxType.CP.value, TxType.DB.value, TxType.RB.value)
+PROJECTION_FROM = timedelta(days=4)
 SEVERITY = {rules.EXCESSIVE: 2, rules.WATCH: 1, rules.FINE: 0}
 
 
@@ -165,12 +166,15 @@ def watch(
 
 
 def _projection(ctx: Context, config: rules.RiskConfig, month: date, ranked: list[Ratio]) -> list[Ratio]:
-    """For the running month: chargebacks (and same-month sales) scaled to the whole month."""
+    """For the running month: chargebacks (and same-month sales) scaled to the whole month.
+
+    Only from the month's fifth day on: earlier, one dispute would be multiplied tenfold.
+    """
     now = ctx.now()
     start, end = _start(month), _start(add_months(month, 1))
-    if not start <= now < end:
+    if not start + PROJECTION_FROM <= now < end:
         return []
-    elapsed = max((now - start) / (end - start), 1 / 31)
+    elapsed = (now - start) / (end - start)
     out: list[Ratio] = []
     for r in ranked:
         rules_ = config.scheme(r.scheme)
