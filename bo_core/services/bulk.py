@@ -41,6 +41,8 @@ from bo_core.domain.errors import (
     PermissionDenied,
 )
 from bo_core.domain.money import parse_amount
+from bo_core.domain.permissions import permission_for
+from bo_core.domain.types import Operation
 from bo_core.services import bulk_store as store
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
@@ -123,12 +125,16 @@ def run_file(
 
 
 def _active_user(ctx: Context, username: str) -> None:
+    """Active, with a role that may run at least one operation (each line checks its own)."""
     with ctx.db.uow() as uow:
         user = uow.session.get(UserRow, str(username).strip()[:64])
         if user is None:
             raise NotFound(f"No user named {str(username)[:64]!r}")
         if not user.active:
             raise PermissionDenied(f"User {user.username!r} is disabled", rc.USER_DISABLED)
+        role = ctx.settings.role(user.role)
+    if not any(role.can(permission_for(op)) for op in Operation):
+        raise PermissionDenied(f"Role {role.name!r} may not run operations")
 
 
 class _RolledBackDatabase(Database):

@@ -140,10 +140,14 @@ def test_a_malformed_file_stores_no_run(ctx: Context) -> None:
     assert bulk_store.list_runs(ctx) == []
 
 
-def test_an_unknown_user_cannot_start_a_run(ctx: Context) -> None:
+def test_unknown_users_and_roles_without_operations_cannot_start_a_run(ctx: Context) -> None:
     capture = add_tx(ctx, "CP", 10_000)
+    data = csv_bytes([[capture, "refund", "1", ""]])
     with pytest.raises(NotFound):
-        bulk.run_file(ctx, csv_bytes([[capture, "refund", "1", ""]]), "f", "nobody", dry_run=False)
+        bulk.run_file(ctx, data, "f", "nobody", dry_run=False)
+    with pytest.raises(PermissionDenied):
+        bulk.run_file(ctx, data, "f", add_user(ctx, "viewer"), dry_run=True)
+    assert bulk_store.list_runs(ctx) == []
 
 
 def test_resume_continues_from_the_first_undecided_line_and_only_the_uploader_may_resume(
