@@ -237,3 +237,20 @@ Index(
     TransactionRow.brand,
     TransactionRow.merchant,
 )
+
+
+class SavedViewRow(Base):
+    """A user's saved Transactions search: filters, columns and their order (``services.views``)."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), ForeignKey("users.username"))
+    name: Mapped[str] = mapped_column(String(80))
+    params: Mapped[str] = mapped_column(Text)  # JSON: {query parameter: [values]}
+    visibility: Mapped[str] = mapped_column(String(8))  # private, link, team
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[utc]
+    updated_at: Mapped[utc]
+
+    __table_args__ = (Index("ux_saved_views_owner_name", "owner", "name", unique=True),)

@@ -5,6 +5,7 @@ Revises: 0002
 
 - bulk_runs / bulk_lines: every bulk upload (dry run or real) and each line's
   input and result, so a run can be shown, downloaded and resumed;
+- saved_views: per-user saved Transactions searches (private, by link, or team);
 - transactions (type, status, created_at, brand, merchant): covers the grouped
   chargeback-ratio query.
 """
@@ -54,6 +55,18 @@ def upgrade() -> None:
         sa.Column("amount_minor", sa.BigInteger(), nullable=True),
         sa.Column("replayed", sa.Boolean(), nullable=False),
     )
+    op.create_table(
+        "saved_views",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("owner", sa.String(64), sa.ForeignKey("users.username"), nullable=False),
+        sa.Column("name", sa.String(80), nullable=False),
+        sa.Column("params", sa.Text(), nullable=False),
+        sa.Column("visibility", sa.String(8), nullable=False),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=False), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=False), nullable=False),
+    )
+    op.create_index("ux_saved_views_owner_name", "saved_views", ["owner", "name"], unique=True)
     op.create_index(
         "ix_tx_type_status_created_brand_merchant",
         "transactions",
@@ -63,6 +76,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_tx_type_status_created_brand_merchant", table_name="transactions")
+    op.drop_index("ux_saved_views_owner_name", table_name="saved_views")
+    op.drop_table("saved_views")
     op.drop_table("bulk_lines")
     op.drop_index("ix_bulk_runs_user_created", table_name="bulk_runs")
     op.drop_index("ix_bulk_runs_created", table_name="bulk_runs")
