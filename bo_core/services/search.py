@@ -652,17 +652,25 @@ def export_csv(
     actor: str | None = None,
     progress: Callable[[int], None] | None = None,
     batch: int = 5000,
+    columns: Sequence[str] | None = None,
 ) -> int:
-    """Write every match as CSV (header first) to ``out``; return the number of rows."""
+    """Write every match as CSV (header first) to ``out``; return the number of rows.
+
+    ``columns``: the fields to write, in this order (default: all of ``CSV_HEADER``).
+    """
     require(ctx, actor, Permission.TRANSACTIONS_VIEW)
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise InputError("Batch", "must be a positive whole number")
+    header = list(columns) if columns else CSV_HEADER
+    unknown = [c for c in header if c not in CSV_HEADER]
+    if unknown:
+        raise InputError("Columns", f"unknown column {str(unknown[0])[:40]!r}")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(header)
     written = 0
     for rows in iter_matches(ctx, filters, batch=batch):
         # getattr, not dataclasses.astuple: astuple deep-copies every value of every row.
-        writer.writerows([csv_cell(getattr(r, name)) for name in CSV_HEADER] for r in rows)
+        writer.writerows([csv_cell(getattr(r, name)) for name in header] for r in rows)
         written += len(rows)
         if progress is not None:
             progress(written)
