@@ -51,7 +51,7 @@ def _print_report(report: Any, as_json: bool, *, header_printed: bool) -> None:
         _emit(report.to_dict())
         return
     if not header_printed:
-        print(f"run {report.run_id}")
+        print(report.run_id)
     for r in report.lines:
         uuid = f" {r.uuid}" if r.uuid else ""
         print(f"line {r.line}: {r.outcome} [{r.result_code}] {r.message}{uuid}")
@@ -72,7 +72,7 @@ def cmd_bulk_run(args: argparse.Namespace) -> int:
     max_lines = args.max_lines if args.max_lines is not None else bulk.max_lines_setting()
     run_id = bulk.start_run(ctx, data, path.name, args.as_user, dry_run=args.dry_run, max_lines=max_lines)
     if not args.json:
-        print(f"run {run_id}", flush=True)
+        print(run_id, flush=True)  # the first line: the run id alone, before any line runs
     report = bulk.execute(ctx, run_id, args.as_user, _TerminalProgress())
     _print_report(report, args.json, header_printed=True)
     return EXIT_OK
@@ -82,7 +82,7 @@ def cmd_bulk_resume(args: argparse.Namespace) -> int:
     from bo_core.services import bulk
 
     if not args.json:
-        print(f"run {args.run_id}", flush=True)
+        print(args.run_id, flush=True)
     report = bulk.execute(_context(), args.run_id, args.as_user, _TerminalProgress())
     _print_report(report, args.json, header_printed=True)
     return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bo_core.services.context import Context
@@ -24,11 +25,11 @@ def test_bulk_run_prints_the_run_id_first_and_books_each_line(ctx: Context, bo: 
     run = bo("bulk", "run", str(path), "--as", analyst)
     assert run.code == 0, run.stderr
     first = run.stdout.splitlines()[0]
-    assert first.startswith("run ") and len(first.split()[1]) == 32
+    assert re.fullmatch(r"[0-9a-f]{32}", first)
     assert "line 3: refused" in run.stdout and "line 4: success" in run.stdout
     assert "lines decided" in run.stderr  # progress on the terminal
-    shown = bo("bulk", "show", first.split()[1], "--json").json
-    assert shown["run_id"] == first.split()[1] and shown["dry_run"] is False
+    shown = bo("bulk", "show", first, "--json").json
+    assert shown["run_id"] == first and shown["dry_run"] is False
     assert [ln["outcome"] for ln in shown["lines"]] == ["success", "refused", "success"]
     assert shown["totals"] == {"EUR": "100.00"}
 

@@ -72,7 +72,7 @@ def test_killed_bulk_run_resumes_to_the_end_and_books_every_line_once(
         env=env,
     )
     assert proc.stdout is not None
-    run_id = proc.stdout.readline().split()[1]  # printed before any line runs
+    run_id = proc.stdout.readline().strip()  # printed before any line runs
     deadline = time.monotonic() + 60
     while audit_count(ctx) < LINES // 6 and time.monotonic() < deadline:
         time.sleep(0.01)
