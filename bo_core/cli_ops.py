@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.bulk_file import MalformedBulkFile
 from bo_core.domain.errors import InputError
 
@@ -91,7 +92,7 @@ def cmd_bulk_resume(args: argparse.Namespace) -> int:
 def cmd_bulk_show(args: argparse.Namespace) -> int:
     from bo_core.services import bulk_store
 
-    report = bulk_store.read_report(_context(), args.run_id)
+    report = bulk_store.read_report(_context(), args.run_id, actor=SYSTEM)
     if args.csv:
         sys.stdout.write(report.result_csv())
     else:
@@ -102,7 +103,7 @@ def cmd_bulk_show(args: argparse.Namespace) -> int:
 def cmd_bulk_list(args: argparse.Namespace) -> int:
     from bo_core.services import bulk_store
 
-    runs = bulk_store.list_runs(_context())
+    runs = bulk_store.list_runs(_context(), actor=SYSTEM)
     if args.json:
         _emit([r.to_dict() for r in runs])
         return EXIT_OK
@@ -120,7 +121,7 @@ def cmd_analytics_chargebacks(args: argparse.Namespace) -> int:
     from bo_core.services import risk
 
     month = risk.parse_month(args.month)
-    rows = risk.chargeback_ratios(_context(), month, merchant=args.merchant)
+    rows = risk.chargeback_ratios(_context(), month, merchant=args.merchant, actor=SYSTEM)
     if args.json:
         _emit([r.to_dict() for r in rows])
         return EXIT_OK

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.bulk_file import MalformedBulkFile, content_hash, parse_bulk_file
 from bo_core.services import bulk, bulk_store
-from bo_core.web import bulk_view as view
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
+from bo_web import bulk_view as view
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
 
 user = guard()
 ctx = get_ctx()
@@ -32,13 +31,13 @@ if uploaded is None:
 
 data = uploaded.getvalue()
 state: dict[str, str] = st.session_state.setdefault("_bulk", {})
-if state.get("sha") != content_hash(data):
+if state.get("sha") != bulk.content_hash(data):
     state.clear()
-    state["sha"] = content_hash(data)
+    state["sha"] = bulk.content_hash(data)
 
 try:
-    parsed = parse_bulk_file(data, max_lines=bulk.max_lines_setting())
-except MalformedBulkFile as exc:
+    parsed = bulk.parse_bulk_file(data, max_lines=bulk.max_lines_setting())
+except bulk.MalformedBulkFile as exc:
     st.error(f"The file is malformed: nothing can run. {len(exc.problems)} problem(s):")
     st.dataframe(
         pd.DataFrame([{"Line": p.line, "Column": p.column, "Problem": p.reason} for p in exc.problems]),
@@ -61,7 +60,7 @@ if "dry" not in state:
     st.stop()
 
 try:
-    dry = bulk_store.read_report(ctx, state["dry"], user.username)
+    dry = bulk_store.read_report(ctx, state["dry"], actor=user.username)
 except Exception as exc:
     st.error(explain(exc))
     st.stop()
@@ -90,7 +89,7 @@ if "real" not in state:
     st.stop()
 
 try:
-    report = bulk_store.read_report(ctx, state["real"], user.username)
+    report = bulk_store.read_report(ctx, state["real"], actor=user.username)
 except Exception as exc:
     st.error(explain(exc))
     st.stop()

@@ -6,16 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from bo_core.services import bulk_store
-from bo_core.web import bulk_view as view
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
+from bo_web import bulk_view as view
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
 
 user = guard()
 ctx = get_ctx()
 st.title("Bulk runs")
 try:
-    runs = bulk_store.list_runs(ctx, user.username)
+    runs = bulk_store.list_runs(ctx, actor=user.username)
 except Exception as exc:
     st.error(explain(exc))
     st.stop()
@@ -34,9 +34,10 @@ labels = {
     + (" · dry run" if r.dry_run else "")
     for r in runs
 }
-run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="br_run")
+ids: list[str] = list(labels)
+run_id: str = st.selectbox("Run", ids, format_func=lambda i: labels[i], key="br_run") or ids[0]
 try:
-    report = bulk_store.read_report(ctx, run_id, user.username)
+    report = bulk_store.read_report(ctx, run_id, actor=user.username)
 except Exception as exc:
     st.error(explain(exc))
     st.stop()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.permissions import Permission
-from bo_core.domain.risk import DEMO_MIN_CHARGEBACKS
 from bo_core.services import risk
-from bo_core.web import risk_view as view
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
+from bo_web import risk_view as view
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
+from bo_web.vocab import Permission
 
 user = guard(Permission.ANALYTICS_VIEW)
 ctx = get_ctx()
@@ -33,7 +32,7 @@ except Exception as exc:
 
 if watch.config.demo_floors:
     st.info(
-        f"Demo configuration: the chargeback count floors are lowered to {DEMO_MIN_CHARGEBACKS} a month "
+        f"Demo configuration: the chargeback count floors are lowered to {risk.DEMO_MIN_CHARGEBACKS} a month "
         "(the programmes' own floors are 1,500 disputes for Visa and 100 chargebacks for Mastercard), "
         "so the small demo data set can show a merchant above a threshold."
     )

@@ -31,7 +31,14 @@ from bo_core.db.engine import WRITE_OPTION
 from bo_core.db.models import TransactionRow, UserRow
 from bo_core.db.uow import Database
 from bo_core.domain import result_codes as rc
-from bo_core.domain.bulk_file import DEFAULT_MAX_LINES, BulkLine, idempotency_key, parse_bulk_file
+from bo_core.domain.bulk_file import (
+    DEFAULT_MAX_LINES,
+    BulkLine,
+    MalformedBulkFile,
+    content_hash,
+    idempotency_key,
+    parse_bulk_file,
+)
 from bo_core.domain.errors import (
     BoError,
     ConfigurationError,
@@ -46,6 +53,8 @@ from bo_core.domain.types import Operation
 from bo_core.services import bulk_store as store
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
+
+__all__ = ["MalformedBulkFile", "content_hash", "execute", "parse_bulk_file", "run_file", "start_run"]
 
 Progress = Callable[[int, int], None]
 SAVE_EVERY_LINES = 200
@@ -79,7 +88,7 @@ def start_run(
     limit = max_lines if max_lines is not None else max_lines_setting()
     parsed = parse_bulk_file(data, max_lines=limit)
     _active_user(ctx, username)
-    return store.create_run(ctx, parsed, file_name, username, dry_run=dry_run)
+    return store._create_run(ctx, parsed, file_name, username, dry_run=dry_run)
 
 
 def execute(ctx: Context, run_id: str, username: str, progress: Progress = _no_progress) -> store.RunReport:
@@ -90,12 +99,12 @@ def execute(ctx: Context, run_id: str, username: str, progress: Progress = _no_p
     if username != owner:
         raise PermissionDenied(f"Only {owner!r}, who uploaded this run, can execute or resume it")
     _active_user(ctx, username)
-    todo = store.lines_of(ctx, run_id, undecided_only=not dry)
+    todo = store._lines_of(ctx, run_id, undecided_only=not dry)
     done = total - len(todo)
     progress(done, total)
     if dry:
         results = _dry_run(ctx, todo, file_sha, username, lambda n: progress(n, total))
-        store.save_results(ctx, run_id, results, finished=True)
+        store._save_results(ctx, run_id, results, finished=True)
     else:
         batch: list[store.LineResult] = []
         saved_at = time.monotonic()
@@ -104,10 +113,10 @@ def execute(ctx: Context, run_id: str, username: str, progress: Progress = _no_p
             done += 1
             progress(done, total)
             if len(batch) >= SAVE_EVERY_LINES or time.monotonic() - saved_at > SAVE_EVERY_SECONDS:
-                store.save_results(ctx, run_id, batch, finished=False)
+                store._save_results(ctx, run_id, batch, finished=False)
                 batch, saved_at = [], time.monotonic()
-        store.save_results(ctx, run_id, batch, finished=True)
-    return store.read_report(ctx, run_id)
+        store._save_results(ctx, run_id, batch, finished=True)
+    return store._read_report(ctx, run_id, None, username)
 
 
 def run_file(

@@ -1,4 +1,8 @@
-"""Bulk runs in the database: create, record line results, read back, result file."""
+"""Bulk runs in the database: create, record line results, read back, result file.
+
+``read_report`` and ``list_runs`` are the public reads (they check the actor); the
+underscored functions are the bulk service's own (``bo_core.services.bulk``).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,13 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bo_core.db.models import BulkLineRow, BulkRun, UserRow
+from bo_core.db.models import BulkLineRow, BulkRun
+from bo_core.domain.authorization import Actor
 from bo_core.domain.bulk_file import COLUMNS, BulkFile, BulkLine
 from bo_core.domain.errors import NotFound, PermissionDenied
 from bo_core.domain.money import minor_to_str
-from bo_core.domain.permissions import Permission
+from bo_core.domain.permissions import Permission, Role
+from bo_core.services.access import require
 from bo_core.services.context import Context
 
 RUNNING, DONE = "running", "done"
@@ -129,7 +135,7 @@ def _safe_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-def create_run(ctx: Context, parsed: BulkFile, file_name: str, username: str, *, dry_run: bool) -> str:
+def _create_run(ctx: Context, parsed: BulkFile, file_name: str, username: str, *, dry_run: bool) -> str:
     run_id = uuidlib.uuid4().hex
     with ctx.db.uow(write=True) as uow:
         s = uow.session
@@ -160,7 +166,7 @@ def _input_values(line: BulkLine) -> dict[str, Any]:
     }
 
 
-def save_results(ctx: Context, run_id: str, results: Iterable[LineResult], *, finished: bool) -> None:
+def _save_results(ctx: Context, run_id: str, results: Iterable[LineResult], *, finished: bool) -> None:
     with ctx.db.uow(write=True) as uow:
         s = uow.session
         for r in results:
@@ -189,16 +195,14 @@ def load_run(s: Session, run_id: str) -> BulkRun:
     return run
 
 
-def check_reader(ctx: Context, s: Session, run: BulkRun, actor: str | None) -> None:
-    """The uploader and roles that see the operation history (managers) may read a run."""
-    if actor is None or actor == run.username:
+def _check_reader(role: Role | None, run: BulkRun, actor: Actor) -> None:
+    """The system, the uploader and roles that see the operation history (managers) may read a run."""
+    if role is None or actor == run.username or role.can(Permission.HISTORY_VIEW):
         return
-    user = s.get(UserRow, actor)
-    if user is None or not user.active or not ctx.settings.role(user.role).can(Permission.HISTORY_VIEW):
-        raise PermissionDenied("Only the uploader and managers can see this bulk run")
+    raise PermissionDenied("Only the uploader and managers can see this bulk run")
 
 
-def lines_of(ctx: Context, run_id: str, *, undecided_only: bool) -> list[BulkLine]:
+def _lines_of(ctx: Context, run_id: str, *, undecided_only: bool) -> list[BulkLine]:
     """The run's lines as parsed (in file order), all of them or only the undecided ones."""
     stmt = select(BulkLineRow).where(BulkLineRow.run_id == run_id).order_by(BulkLineRow.line)
     if undecided_only:
@@ -221,11 +225,16 @@ def lines_of(ctx: Context, run_id: str, *, undecided_only: bool) -> list[BulkLin
         ]
 
 
-def read_report(ctx: Context, run_id: str, actor: str | None = None) -> RunReport:
+def read_report(ctx: Context, run_id: str, *, actor: Actor) -> RunReport:
+    role = require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    return _read_report(ctx, run_id, role, actor)
+
+
+def _read_report(ctx: Context, run_id: str, role: Role | None, actor: Actor) -> RunReport:
     with ctx.db.uow() as uow:
         s = uow.session
         run = load_run(s, run_id)
-        check_reader(ctx, s, run, actor)
+        _check_reader(role, run, actor)
         stmt = select(BulkLineRow).where(BulkLineRow.run_id == run.id).order_by(BulkLineRow.line)
         results: list[LineResult] = []
         inputs: list[dict[str, str]] = []
@@ -269,17 +278,14 @@ def _summary(run: BulkRun, counts: dict[str, int]) -> RunSummary:
     )
 
 
-def list_runs(ctx: Context, actor: str | None = None, limit: int = 200) -> list[RunSummary]:
-    """Newest first: all runs for the CLI operator and managers, one's own runs otherwise."""
+def list_runs(ctx: Context, *, actor: Actor, limit: int = 200) -> list[RunSummary]:
+    """Newest first: all runs for the system and managers, one's own runs otherwise."""
+    role = require(ctx, actor, Permission.TRANSACTIONS_VIEW)
     with ctx.db.uow() as uow:
         s = uow.session
         stmt = select(BulkRun).order_by(BulkRun.created_at.desc(), BulkRun.id).limit(limit)
-        if actor is not None:
-            user = s.get(UserRow, actor)
-            if user is None or not user.active:
-                raise PermissionDenied(f"User {str(actor)[:64]!r} is unknown or disabled")
-            if not ctx.settings.role(user.role).can(Permission.HISTORY_VIEW):
-                stmt = stmt.where(BulkRun.username == actor)
+        if role is not None and not role.can(Permission.HISTORY_VIEW):
+            stmt = stmt.where(BulkRun.username == actor)
         runs = list(s.execute(stmt).scalars())
         ids = [r.id for r in runs]
         counts: dict[str, dict[str, int]] = {i: {} for i in ids}

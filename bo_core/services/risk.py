@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
+from bo_core.config import Settings
 from bo_core.db.models import TransactionRow
 from bo_core.domain import risk as rules
+from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import ConfigurationError, InputError
 from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Status, TxType
@@ -21,6 +23,7 @@ from bo_core.services.access import require
 from bo_core.services.context import Context
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+DEMO_MIN_CHARGEBACKS = rules.DEMO_MIN_CHARGEBACKS
 SALES_TYPES = (TxType.CP.value, TxType.DB.value, TxType.RB.value)
 PROJECTION_FROM = timedelta(days=4)
 SEVERITY = {rules.EXCESSIVE: 2, rules.WATCH: 1, rules.FINE: 0}
@@ -43,7 +46,7 @@ def _start(month: date) -> datetime:
     return datetime(month.year, month.month, 1, tzinfo=UTC)
 
 
-def risk_config(ctx: Context) -> rules.RiskConfig:
+def risk_config(settings: Settings) -> rules.RiskConfig:
     """``BO_RISK_FILE`` or the programmes' defaults; demo mode lowers the count floors."""
     path = os.environ.get("BO_RISK_FILE")
     if path:
@@ -53,7 +56,7 @@ def risk_config(ctx: Context) -> rules.RiskConfig:
             raise ConfigurationError(f"cannot read risk file {path}: {exc}") from exc
     else:
         config = rules.default_risk_config()
-    return config.with_demo_floors() if ctx.settings.demo_mode else config
+    return config.with_demo_floors() if settings.demo_mode else config
 
 
 @dataclass(frozen=True)
@@ -143,12 +146,10 @@ def _rank(rows: list[Ratio]) -> list[Ratio]:
     )
 
 
-def watch(
-    ctx: Context, month: date, *, months: int = 12, merchant: str | None = None, actor: str | None = None
-) -> Watch:
+def watch(ctx: Context, month: date, *, actor: Actor, months: int = 12, merchant: str | None = None) -> Watch:
     """Ratios for ``month`` and the ``months - 1`` before it; one query over months + 1 months."""
     require(ctx, actor, Permission.ANALYTICS_VIEW)
-    config = risk_config(ctx)
+    config = risk_config(ctx.settings)
     first = add_months(month, -months)  # one more month: Mastercard divides by the month before
     counts = _counts(ctx, config, first, months + 1, merchant)
     pairs = sorted({(m, s) for m, s, _, _ in counts if s is not None})
@@ -184,9 +185,7 @@ def _projection(ctx: Context, config: rules.RiskConfig, month: date, ranked: lis
     return _rank(out)
 
 
-def chargeback_ratios(
-    ctx: Context, month: date, *, merchant: str | None = None, actor: str | None = None
-) -> list[Ratio]:
+def chargeback_ratios(ctx: Context, month: date, *, actor: Actor, merchant: str | None = None) -> list[Ratio]:
     """The ranked ratios of one month (``bo analytics chargebacks``): one query over two months."""
     return watch(ctx, month, months=1, merchant=merchant, actor=actor).ranked
 

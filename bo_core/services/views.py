@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bo_core.db.models import SavedViewRow
+from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError, NotFound, PermissionDenied
 from bo_core.domain.permissions import Permission
 from bo_core.services.access import require
@@ -45,6 +46,14 @@ class SavedView:
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
+
+
+def _user(ctx: Context, actor: Actor) -> str:
+    """Views belong to a signed-in user with ``transactions:view``; the system has none."""
+    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    if not isinstance(actor, str):
+        raise PermissionDenied("Saved views belong to a signed-in user")
+    return actor
 
 
 def parse_name(value: object) -> str:
@@ -108,9 +117,9 @@ def _name_taken(s: Session, actor: str, name: str, other_than: str | None = None
 
 
 def save_view(
-    ctx: Context, actor: str, name: object, params: object, *, visibility: object = "private"
+    ctx: Context, name: object, params: object, *, actor: Actor, visibility: object = "private"
 ) -> SavedView:
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    actor = _user(ctx, actor)
     clean_name, clean, vis = parse_name(name), parse_params(params), parse_visibility(visibility)
     now: datetime = ctx.now()
     with ctx.db.uow(write=True) as uow:
@@ -132,9 +141,9 @@ def save_view(
         return _view(row, actor)
 
 
-def list_views(ctx: Context, actor: str) -> list[SavedView]:
+def list_views(ctx: Context, *, actor: Actor) -> list[SavedView]:
     """The actor's own views, then the team's shared ones, by name."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    actor = _user(ctx, actor)
     with ctx.db.uow() as uow:
         stmt = (
             select(SavedViewRow)
@@ -144,8 +153,8 @@ def list_views(ctx: Context, actor: str) -> list[SavedView]:
         return [_view(r, actor) for r in uow.session.execute(stmt).scalars()]
 
 
-def open_view(ctx: Context, actor: str, view_id: str) -> SavedView:
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+def open_view(ctx: Context, view_id: str, *, actor: Actor) -> SavedView:
+    actor = _user(ctx, actor)
     with ctx.db.uow() as uow:
         row = uow.session.get(SavedViewRow, str(view_id)[:32])
         if row is None or (row.owner != actor and row.visibility == "private"):
@@ -153,8 +162,8 @@ def open_view(ctx: Context, actor: str, view_id: str) -> SavedView:
         return _view(row, actor)
 
 
-def _change(ctx: Context, actor: str, view_id: str, **values: Any) -> SavedView:
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+def _change(ctx: Context, actor: Actor, view_id: str, **values: Any) -> SavedView:
+    actor = _user(ctx, actor)
     with ctx.db.uow(write=True) as uow:
         s = uow.session
         row = _own(s, actor, view_id)
@@ -169,31 +178,32 @@ def _change(ctx: Context, actor: str, view_id: str, **values: Any) -> SavedView:
         return _view(row, actor)
 
 
-def rename_view(ctx: Context, actor: str, view_id: str, name: object) -> SavedView:
+def rename_view(ctx: Context, view_id: str, name: object, *, actor: Actor) -> SavedView:
     return _change(ctx, actor, view_id, name=parse_name(name))
 
 
-def share_view(ctx: Context, actor: str, view_id: str, visibility: object) -> SavedView:
+def share_view(ctx: Context, view_id: str, visibility: object, *, actor: Actor) -> SavedView:
     return _change(ctx, actor, view_id, visibility=parse_visibility(visibility))
 
 
-def update_view(ctx: Context, actor: str, view_id: str, params: object) -> SavedView:
+def update_view(ctx: Context, view_id: str, params: object, *, actor: Actor) -> SavedView:
     return _change(ctx, actor, view_id, params=json.dumps(parse_params(params), sort_keys=True))
 
 
-def set_default(ctx: Context, actor: str, view_id: str, default: bool = True) -> SavedView:
+def set_default(ctx: Context, view_id: str, default: bool = True, *, actor: Actor) -> SavedView:
     return _change(ctx, actor, view_id, is_default=default)
 
 
-def default_view(ctx: Context, actor: str) -> SavedView | None:
+def default_view(ctx: Context, *, actor: Actor) -> SavedView | None:
+    actor = _user(ctx, actor)
     with ctx.db.uow() as uow:
         stmt = select(SavedViewRow).where(SavedViewRow.owner == actor, SavedViewRow.is_default.is_(True))
         row = uow.session.execute(stmt).scalars().first()
         return _view(row, actor) if row is not None else None
 
 
-def delete_view(ctx: Context, actor: str, view_id: str) -> None:
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+def delete_view(ctx: Context, view_id: str, *, actor: Actor) -> None:
+    actor = _user(ctx, actor)
     with ctx.db.uow(write=True) as uow:
         uow.session.delete(_own(uow.session, actor, view_id))
         uow.commit()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.bulk_file import MalformedBulkFile
 from bo_core.domain.errors import NotFound, PermissionDenied
 from bo_core.services import bulk, bulk_store
@@ -137,7 +138,7 @@ def test_a_malformed_file_stores_no_run(ctx: Context) -> None:
     analyst = add_user(ctx, "analyst")
     with pytest.raises(MalformedBulkFile):
         bulk.run_file(ctx, b"parent_uuid,operation\nx,refund\n", "f", analyst, dry_run=False)
-    assert bulk_store.list_runs(ctx) == []
+    assert bulk_store.list_runs(ctx, actor=SYSTEM) == []
 
 
 def test_unknown_users_and_roles_without_operations_cannot_start_a_run(ctx: Context) -> None:
@@ -147,7 +148,7 @@ def test_unknown_users_and_roles_without_operations_cannot_start_a_run(ctx: Cont
         bulk.run_file(ctx, data, "f", "nobody", dry_run=False)
     with pytest.raises(PermissionDenied):
         bulk.run_file(ctx, data, "f", add_user(ctx, "viewer"), dry_run=True)
-    assert bulk_store.list_runs(ctx) == []
+    assert bulk_store.list_runs(ctx, actor=SYSTEM) == []
 
 
 def test_resume_continues_from_the_first_undecided_line_and_only_the_uploader_may_resume(
@@ -157,7 +158,7 @@ def test_resume_continues_from_the_first_undecided_line_and_only_the_uploader_ma
     parents = [add_tx(ctx, "CP", 10_000) for _ in range(3)]
     data = csv_bytes([[p, "refund", "10", ""] for p in parents])
     run_id = bulk.start_run(ctx, data, "f.csv", analyst, dry_run=False)
-    assert bulk_store.read_report(ctx, run_id).summary.status == "running"
+    assert bulk_store.read_report(ctx, run_id, actor=SYSTEM).summary.status == "running"
     with pytest.raises(PermissionDenied):
         bulk.execute(ctx, run_id, other)
     seen: list[tuple[int, int]] = []
@@ -173,13 +174,13 @@ def test_runs_are_listed_for_the_uploader_and_managers_only(ctx: Context) -> Non
     a, b, manager = add_user(ctx, "analyst"), add_user(ctx, "analyst"), add_user(ctx, "manager")
     capture = add_tx(ctx, "CP", 10_000)
     report = bulk.run_file(ctx, csv_bytes([[capture, "refund", "1", ""]]), "mine.csv", a, dry_run=True)
-    assert [r.file_name for r in bulk_store.list_runs(ctx, a)] == ["mine.csv"]
-    assert bulk_store.list_runs(ctx, b) == []
-    assert [r.run_id for r in bulk_store.list_runs(ctx, manager)] == [report.run_id]
-    assert bulk_store.list_runs(ctx, manager)[0].counts == {"would_succeed": 1}
+    assert [r.file_name for r in bulk_store.list_runs(ctx, actor=a)] == ["mine.csv"]
+    assert bulk_store.list_runs(ctx, actor=b) == []
+    assert [r.run_id for r in bulk_store.list_runs(ctx, actor=manager)] == [report.run_id]
+    assert bulk_store.list_runs(ctx, actor=manager)[0].counts == {"would_succeed": 1}
     with pytest.raises(PermissionDenied):
-        bulk_store.read_report(ctx, report.run_id, b)
-    assert bulk_store.read_report(ctx, report.run_id, manager).run_id == report.run_id
+        bulk_store.read_report(ctx, report.run_id, actor=b)
+    assert bulk_store.read_report(ctx, report.run_id, actor=manager).run_id == report.run_id
 
 
 def test_the_result_file_holds_the_input_columns_and_the_outcome(ctx: Context) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, PermissionDenied
 from bo_core.services import risk
 from bo_core.services.context import Context
@@ -107,7 +108,7 @@ def test_visa_divides_by_the_same_month_and_mastercard_by_the_previous_one(ctx: 
             ("alpha", "AMEX", "CB", 9, OCT, OK),  # neither scheme
         ],
     )
-    rows = risk.chargeback_ratios(ctx, date(2026, 10, 1))
+    rows = risk.chargeback_ratios(ctx, date(2026, 10, 1), actor=SYSTEM)
     got = {(r.merchant, r.scheme): r.to_dict() for r in rows}
     assert got[("alpha", "visa")] == {
         "merchant": "alpha",
@@ -137,13 +138,15 @@ def test_merchants_are_ranked_worst_first_and_counts_below_the_floor_stay_fine(c
             ("tiny", "VISA", "CB", 1, OCT, OK),  # 10 % but one dispute: under the floor of 2
         ],
     )
-    rows = risk.chargeback_ratios(ctx, date(2026, 10, 1))
+    rows = risk.chargeback_ratios(ctx, date(2026, 10, 1), actor=SYSTEM)
     assert [(r.merchant, r.status) for r in rows] == [
         ("hot", "excessive"),
         ("tiny", "fine"),
         ("calm", "fine"),
     ]
-    assert [r.merchant for r in risk.chargeback_ratios(ctx, date(2026, 10, 1), merchant="calm")] == ["calm"]
+    assert [
+        r.merchant for r in risk.chargeback_ratios(ctx, date(2026, 10, 1), merchant="calm", actor=SYSTEM)
+    ] == ["calm"]
 
 
 def test_the_watch_has_a_twelve_month_trend_and_projects_the_running_month(ctx: Context) -> None:
@@ -158,13 +161,13 @@ def test_the_watch_has_a_twelve_month_trend_and_projects_the_running_month(ctx: 
         ],
     )
     ctx.clock = lambda: datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # half of November has passed
-    watch = risk.watch(ctx, date(2026, 11, 1))
+    watch = risk.watch(ctx, date(2026, 11, 1), actor=SYSTEM)
     assert [r.month for r in watch.trend] == ["2025-12", "2026-10", "2026-11"]
     assert watch.ranked[0].chargebacks == 1 and watch.ranked[0].sales == 10
     projected = watch.projection[0]
     assert projected.projected and projected.chargebacks == 2 and projected.sales == 20
     assert projected.status == "excessive"
-    assert risk.watch(ctx, date(2026, 10, 1)).projection == []
+    assert risk.watch(ctx, date(2026, 10, 1), actor=SYSTEM).projection == []
 
 
 def test_a_month_is_parsed_strictly_and_the_watch_needs_the_analytics_permission(ctx: Context) -> None:
@@ -185,7 +188,7 @@ def test_the_demo_data_holds_one_merchant_above_a_threshold(db_url: str, clock: 
     os.environ.pop("BO_RISK_FILE")  # the built-in thresholds, with the demo's lowered floors
     try:
         generate_demo(ctx, 3000, seed=42)
-        watch = risk.watch(ctx, date(2026, 10, 1))
+        watch = risk.watch(ctx, date(2026, 10, 1), actor=SYSTEM)
         assert watch.config.demo_floors
         above = {r.merchant for r in watch.ranked if r.status != "fine"}
         assert above == {"harbor-electronics"}

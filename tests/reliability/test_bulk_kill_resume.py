@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services import bulk_store
 from bo_core.services.context import Context
 from tests.cli.conftest import BO, Bo
@@ -79,7 +80,7 @@ def test_killed_bulk_run_resumes_to_the_end_and_books_every_line_once(
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     proc.stdout.close()
-    interrupted = bulk_store.read_report(ctx, run_id)
+    interrupted = bulk_store.read_report(ctx, run_id, actor=SYSTEM)
     assert interrupted.summary.status == "running"
     assert interrupted.summary.counts["undecided"] > 0, "the run ended before it was killed"
     assert audit_count(ctx) < LINES
@@ -102,4 +103,4 @@ def test_killed_bulk_run_resumes_to_the_end_and_books_every_line_once(
         )
     assert per_parent == {p: 1 for p in parents}
     assert audit_count(ctx) == LINES  # one attempt per line, none repeated
-    assert bulk_store.read_report(ctx, run_id).summary.status == "done"
+    assert bulk_store.read_report(ctx, run_id, actor=SYSTEM).summary.status == "done"

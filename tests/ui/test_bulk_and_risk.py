@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from bo_core.db.models import TransactionRow
 from bo_core.services import bulk
 from bo_core.services.context import Context
-from bo_core.web.auth import NAVIGATION_READY
+from bo_web.auth import NAVIGATION_READY
 from tests.factories import add_tx, add_user
 from tests.ui.conftest import ROOT, AppFactory
 from tests.ui.test_history_and_users import refused_page, signed_in_page_file

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError
 from bo_core.services import search, views
 from bo_core.services.context import Context
@@ -36,13 +37,13 @@ def test_saving_the_current_search_then_opening_it_as_the_default(app: AppFactor
     at.multiselect(key="cols").set_value(["Type", "UUID"]).run()
     at.text_input(key="view_name").input("Captures").run()
     at.button(key="view_save").click().run()
-    (saved,) = views.list_views(ui_ctx, analyst)
+    (saved,) = views.list_views(ui_ctx, actor=analyst)
     assert (
         saved.name == "Captures"
         and saved.params["type"] == ["CP"]
         and saved.params["cols"] == ["Type", "UUID"]
     )
-    views.set_default(ui_ctx, analyst, saved.id)
+    views.set_default(ui_ctx, saved.id, actor=analyst)
 
     fresh = app(analyst, page=PAGE)  # a new session opens the default view
     assert fresh.multiselect(key="type").value == ["CP"]
@@ -54,8 +55,8 @@ def test_a_shared_link_opens_read_only_for_another_user(app: AppFactory, ui_ctx:
     owner, other = add_user(ui_ctx, "analyst"), add_user(ui_ctx, "viewer")
     add_tx(ui_ctx, "DB")
     add_tx(ui_ctx, "CP")
-    shared = views.save_view(ui_ctx, owner, "Debits", {"type": ["DB"]}, visibility="link")
-    private = views.save_view(ui_ctx, owner, "Secret", {"type": ["CP"]})
+    shared = views.save_view(ui_ctx, "Debits", {"type": ["DB"]}, actor=owner, visibility="link")
+    private = views.save_view(ui_ctx, "Secret", {"type": ["CP"]}, actor=owner)
     at = app(other, page=PAGE, view=shared.id)
     assert at.multiselect(key="type").value == ["DB"]
     assert list(at.dataframe[0].value["Type"]) == ["Debit"]
@@ -66,4 +67,6 @@ def test_a_shared_link_opens_read_only_for_another_user(app: AppFactory, ui_ctx:
 
 def test_the_export_refuses_unknown_columns(ui_ctx: Context) -> None:
     with pytest.raises(InputError):
-        search.export_csv(ui_ctx, search.parse_filters(), io.StringIO(), columns=["password_hash"])
+        search.export_csv(
+            ui_ctx, search.parse_filters(), io.StringIO(), actor=SYSTEM, columns=["password_hash"]
+        )

@@ -11,9 +11,9 @@ from bo_core.domain.permissions import permission_for
 from bo_core.domain.types import Operation
 from bo_core.services import bulk, bulk_store
 from bo_core.services.context import Context
-from bo_core.web import fmt
-from bo_core.web.auth import SessionUser
-from bo_core.web.context import data_changed
+from bo_web import fmt
+from bo_web.auth import SessionUser
+from bo_web.context import data_changed
 
 OUTCOME_BADGE = {
     "success": "🟢 Success",

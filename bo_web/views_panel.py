@@ -13,9 +13,9 @@ import streamlit as st
 
 from bo_core.services import views
 from bo_core.services.context import Context
-from bo_core.web.auth import SessionUser
-from bo_core.web.errors import explain
-from bo_core.web.flash import flash
+from bo_web.auth import SessionUser
+from bo_web.errors import explain
+from bo_web.flash import flash
 
 # Display column -> the export fields it stands for (``search.CSV_HEADER`` names).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -86,9 +86,9 @@ def apply_on_open(ctx: Context, user: SessionUser, options: Mapping[str, Sequenc
     try:
         if view_id:
             del st.query_params["view"]
-            _apply(views.open_view(ctx, user.username, view_id).params, options, period)
+            _apply(views.open_view(ctx, view_id, actor=user.username).params, options, period)
         elif not st.session_state.get(_APPLIED) and not st.query_params:
-            default = views.default_view(ctx, user.username)
+            default = views.default_view(ctx, actor=user.username)
             if default is not None:
                 _apply(default.params, options, period)
     except Exception as exc:
@@ -100,7 +100,7 @@ def panel(ctx: Context, user: SessionUser, options: Mapping[str, Sequence[str]],
     """Open, save, rename, share, make default and delete saved views."""
     with st.expander("Saved views"):
         try:
-            found = views.list_views(ctx, user.username)
+            found = views.list_views(ctx, actor=user.username)
         except Exception as exc:
             st.error(explain(exc))
             return
@@ -143,15 +143,15 @@ def _act(ctx: Context, user: SessionUser, action: str, target: str, extra: str =
     try:
         if action == "save":
             name = st.session_state.get("view_name", "")
-            views.save_view(ctx, user.username, name, current_params())
+            views.save_view(ctx, name, current_params(), actor=user.username)
             flash(f"View {str(name).strip()!r} saved.")
         elif action == "default":
-            views.set_default(ctx, user.username, target)
+            views.set_default(ctx, target, actor=user.username)
         elif action == "delete":
-            views.delete_view(ctx, user.username, target)
+            views.delete_view(ctx, target, actor=user.username)
         elif action == "share":
-            views.share_view(ctx, user.username, target, extra)
+            views.share_view(ctx, target, extra, actor=user.username)
         elif action == "rename":
-            views.rename_view(ctx, user.username, target, st.session_state.get("view_rename", ""))
+            views.rename_view(ctx, target, st.session_state.get("view_rename", ""), actor=user.username)
     except Exception as exc:
         flash(explain(exc), "error")
