@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bo_web.auth import gate, mark_navigation_ready, request_sign_out, resume_page
+from bo_web.bulk_view import may_run_operations
 from bo_web.vocab import Permission
 
 st.set_page_config(page_title="bo · back office", page_icon="💳", layout="wide")
@@ -25,6 +26,12 @@ pages = {
 }
 if user.can(Permission.HISTORY_VIEW):
     pages["pages/history.py"] = st.Page("pages/history.py", title="Operation History", icon="📜")
+if may_run_operations(user):
+    pages["pages/bulk.py"] = st.Page("pages/bulk.py", title="Bulk operations", icon="📦")
+if may_run_operations(user) or user.can(Permission.HISTORY_VIEW):
+    pages["pages/bulk_runs.py"] = st.Page("pages/bulk_runs.py", title="Bulk runs", icon="🗂️")
+if user.can(Permission.ANALYTICS_VIEW):
+    pages["pages/risk.py"] = st.Page("pages/risk.py", title="Risk", icon="🚨")
 if user.can(Permission.USERS_MANAGE):
     pages["pages/users.py"] = st.Page("pages/users.py", title="Users", icon="👥")
 

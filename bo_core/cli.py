@@ -20,7 +20,9 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bo_core import cli_ops
 from bo_core.domain.authorization import SYSTEM
+from bo_core.domain.bulk_file import MalformedBulkFile
 from bo_core.domain.errors import BoError, InputError, NotFound, OperationRefused
 from bo_core.domain.types import Operation
 
@@ -365,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check the hash chain of the audit trail")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_audit_verify)
+    cli_ops.register(sub)  # bo bulk ..., bo analytics ...
     return p
 
 
@@ -383,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except UsageError as exc:
         return _fail(EXIT_USAGE, str(exc), as_json)
+    except MalformedBulkFile as exc:
+        return cli_ops.handle_malformed(exc, as_json)
     except InputError as exc:
         return _fail(EXIT_USAGE, exc.message, as_json, exc.result_code)
     except (NotFound, OperationRefused) as exc:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from bo_core.services import search
-from bo_web import fmt
+from bo_web import fmt, views_panel
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
@@ -36,6 +36,16 @@ def count(url: str, filters: search.SearchFilters, actor: str) -> search.CountRe
 st.title("Transactions")
 show_flash()
 opts = options(ctx.settings.database_url, user.username)
+choices = {
+    "merchant": ["", *opts.merchants],
+    "currency": ["", *opts.currencies],
+    "brand": ["", *opts.brands],
+    "type": [t.value for t in TxType],
+    "status": STATUSES,
+    "period": list(fmt.PERIODS),
+    "cols": list(views_panel.COLUMNS),
+}
+views_panel.apply_on_open(ctx, user, choices, list(fmt.PERIODS)[2])
 with st.container(border=True):
     q = st.text_input(
         "Search",
@@ -91,6 +101,8 @@ with st.container(border=True):
         d1, d2 = st.columns(2)
         start = d1.date_input("From (UTC)", value=None, key="from", bind="query-params")
         end = d2.date_input("To (UTC, inclusive)", value=None, key="to", bind="query-params")
+    visible = views_panel.choose_columns()
+views_panel.panel(ctx, user, choices, list(fmt.PERIODS)[2])
 
 try:
     date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())
@@ -167,7 +179,7 @@ frame = pd.DataFrame(
     }
 )
 event = st.dataframe(
-    frame,
+    frame[visible],
     key="tx_grid",
     on_select="rerun",
     selection_mode="single-row",
@@ -203,14 +215,19 @@ if st.button("Prepare CSV of all matching transactions", key="export_prepare", i
             buffer,
             actor=user.username,
             progress=lambda n: bar.progress(min(1.0, n / expected), text=f"Exported {n:,} rows…"),
+            columns=views_panel.export_fields(visible),  # the same columns as the table
         )
     except Exception as exc:
         st.error(explain(exc))
     else:
         bar.progress(1.0, text=f"Exported {written:,} rows.")
-        st.session_state["_tx_export"] = (signature, written, buffer.getvalue().encode("utf-8"))
+        st.session_state["_tx_export"] = (
+            signature + repr(visible),
+            written,
+            buffer.getvalue().encode("utf-8"),
+        )
 export = st.session_state.get("_tx_export")
-if export and export[0] == signature:
+if export and export[0] == signature + repr(visible):
     st.download_button(
         f"Download CSV ({export[1]:,} rows)",
         data=export[2],

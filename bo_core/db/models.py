@@ -209,3 +209,78 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[utc]
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class BulkRun(Base):
+    """One upload of a bulk operations file, dry run or real (``bo_core.services.bulk``)."""
+
+    __tablename__ = "bulk_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[utc]
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    username: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(12))
+    total_lines: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_bulk_runs_created", "created_at"),
+        Index("ix_bulk_runs_user_created", "username", "created_at"),
+    )
+
+
+class BulkLineRow(Base):
+    """One line of a bulk run: the input as typed, then its result (empty until decided)."""
+
+    __tablename__ = "bulk_lines"
+
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("bulk_runs.id"), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation: Mapped[str] = mapped_column(String(24))
+    parent_uuid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    parent_transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    merchant: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    usage: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    memo: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    result_code: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    uuid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    replayed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# The chargeback-ratio watch groups successful CB/CP/DB/RB rows by month, brand and
+# merchant; this index covers the whole query (bo_core.services.risk).
+Index(
+    "ix_tx_type_status_created_brand_merchant",
+    TransactionRow.type,
+    TransactionRow.status,
+    TransactionRow.created_at,
+    TransactionRow.brand,
+    TransactionRow.merchant,
+)
+
+
+class SavedViewRow(Base):
+    """A user's saved Transactions search: filters, columns and their order (``services.views``)."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), ForeignKey("users.username"))
+    name: Mapped[str] = mapped_column(String(80))
+    params: Mapped[str] = mapped_column(Text)  # JSON: {query parameter: [values]}
+    visibility: Mapped[str] = mapped_column(String(8))  # private, link, team
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[utc]
+    updated_at: Mapped[utc]
+
+    __table_args__ = (Index("ux_saved_views_owner_name", "owner", "name", unique=True),)

@@ -69,6 +69,9 @@ MERCHANTS: Weighted[Merchant] = Weighted(
     )
 )
 
+# Merchants whose buyers dispute far more often than the others' (the demo's ratio-watch case).
+CHARGEBACK_PRONE = frozenset({"harbor-electronics"})
+
 # Median and bounds of a purchase, in major units.
 AMOUNT_SHAPE: dict[str, tuple[float, float, float]] = {
     "EUR": (45.0, 1.0, 4_000.0),

@@ -69,7 +69,9 @@ _PA_SCENARIOS: cat.Weighted[str] = cat.Weighted(
         ("rejected_capture", 2),
     )
 )
-_MONEY_SCENARIOS: cat.Weighted[str] = cat.Weighted(
+# The chargeback-prone merchant keeps a high dispute rate (the Risk page's case);
+# the others dispute about one sale in four hundred, as healthy card merchants do.
+_MONEY_SCENARIOS_PRONE: cat.Weighted[str] = cat.Weighted(
     (
         ("none", 60),
         ("refund_full", 9),
@@ -81,6 +83,20 @@ _MONEY_SCENARIOS: cat.Weighted[str] = cat.Weighted(
         ("refund_then_chargeback", 3),
         ("refund_pending", 2),
         ("refund_rejected", 2),
+    )
+)
+_MONEY_SCENARIOS: cat.Weighted[str] = cat.Weighted(
+    (
+        ("none", 6000),
+        ("refund_full", 900),
+        ("refund_partial", 1100),
+        ("refund_multi", 600),
+        ("chargeback", 10),
+        ("chargeback_reversed", 5),
+        ("reversed_then_refund", 5),
+        ("refund_then_chargeback", 5),
+        ("refund_pending", 200),
+        ("refund_rejected", 200),
     )
 )
 
@@ -217,7 +233,8 @@ class ChainFactory:
     ) -> None:
         """Refunds, chargebacks and chargeback reversals below a CP, DB or RB."""
         rng = self.rng
-        scenario = _MONEY_SCENARIOS.draw(rng)
+        prone = shared["merchant"] in cat.CHARGEBACK_PRONE
+        scenario = (_MONEY_SCENARIOS_PRONE if prone else _MONEY_SCENARIOS).draw(rng)
         if scenario == "none":
             return
         state = _Collected(self, rows, shared, parent, amount, created, txid, usage)

@@ -9,7 +9,7 @@ opaque cursor of the previous page (keyset). Both give the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TextIO
@@ -190,10 +190,18 @@ def export_csv(
     actor: Actor,
     progress: Callable[[int], object] | None = None,
     batch: int = 5000,
+    columns: Sequence[str] | None = None,
 ) -> int:
-    """Write every match as CSV (header first) to ``out``; return the number of rows."""
+    """Write every match as CSV (header first) to ``out``; return the number of rows.
+
+    ``columns``: the fields to write, in this order (default: all of ``CSV_HEADER``).
+    """
+    header = list(columns) if columns else CSV_HEADER
+    unknown = [c for c in header if c not in CSV_HEADER]
+    if unknown:
+        raise InputError("Columns", f"unknown column {str(unknown[0])[:40]!r}")
     batches = iter_matches(ctx, filters, actor=actor, batch=batch)
-    return write_csv(out, CSV_HEADER, batches, progress)
+    return write_csv(out, header, batches, progress)
 
 
 def filter_options(ctx: Context, *, actor: Actor) -> FilterOptions:

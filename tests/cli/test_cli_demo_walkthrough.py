@@ -5,6 +5,7 @@ Everything goes through the installed `bo` program on demo data, as an operator 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -104,19 +105,21 @@ def test_capture_window_refusal_on_an_old_pre_authorization(demo: Bo) -> None:
 def test_refund_chargeback_and_chargeback_reversal_refusals(demo: Bo) -> None:
     capture = full_offer(demo, "CP")
     over = plus_one_unit(capture["balances"]["available"])
+    # The smallest unit of the currency: any capture with money left can take it.
+    unit = plus_one_unit(re.sub(r"\d", "0", capture["balances"]["available"]))
     assert run(demo, "refund", capture["uuid"], "admin", "--amount", over)["result_code"] == "700.400.200"
-    denied = run(demo, "chargeback", capture["uuid"], "analyst", "--amount", "1")
+    denied = run(demo, "chargeback", capture["uuid"], "analyst", "--amount", unit)
     assert denied["result_code"] == "800.900.301"
-    chargeback = run(demo, "chargeback", capture["uuid"], "manager", "--amount", "1")
+    chargeback = run(demo, "chargeback", capture["uuid"], "manager", "--amount", unit)
     assert chargeback["status"] == "success"
-    again = run(demo, "chargeback", capture["uuid"], "manager", "--amount", "1")
+    again = run(demo, "chargeback", capture["uuid"], "manager", "--amount", unit)
     assert again["result_code"] == "700.300.500"
-    assert run(demo, "refund", capture["uuid"], "admin", "--amount", "1")["result_code"] == "700.300.600"
-    reversal = run(demo, "chargeback_reversal", chargeback["uuid"], "manager", "--amount", "1")
+    assert run(demo, "refund", capture["uuid"], "admin", "--amount", unit)["result_code"] == "700.300.600"
+    reversal = run(demo, "chargeback_reversal", chargeback["uuid"], "manager", "--amount", unit)
     assert reversal["status"] == "success"
-    second = run(demo, "chargeback_reversal", chargeback["uuid"], "manager", "--amount", "1")
+    second = run(demo, "chargeback_reversal", chargeback["uuid"], "manager", "--amount", unit)
     assert second["result_code"] == "700.300.300"
-    assert run(demo, "refund", capture["uuid"], "admin", "--amount", "1")["status"] == "success"
+    assert run(demo, "refund", capture["uuid"], "admin", "--amount", unit)["status"] == "success"
 
 
 def test_duplicate_transaction_id_for_the_same_merchant_is_refused(demo: Bo) -> None:

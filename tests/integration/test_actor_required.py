@@ -14,6 +14,7 @@ import inspect
 import io
 import pkgutil
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -21,13 +22,13 @@ import pytest
 from sqlalchemy import func, select
 
 import bo_core.services
-from bo_core.db.models import LoginThrottle, UserRow
+from bo_core.db.models import BulkRun, LoginThrottle, UserRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import BoError, InputError, NotFound, PermissionDenied
 from bo_core.domain.filters import HistoryFilters, SearchFilters
 from bo_core.domain.permissions import Role
-from bo_core.services import audit, execute, history, search, show, users
+from bo_core.services import audit, bulk_store, execute, history, risk, search, show, users
 from bo_core.services.context import Context
 from tests.factories import PASSWORD, add_tx, add_user, row_counts
 
@@ -88,7 +89,39 @@ CALLS: dict[str, tuple[Call, str]] = {
         lambda c, a, u: users.set_password(c, "target", "another long passphrase", actor=a),
         "users:manage",
     ),
+    "bulk_store.read_report": (
+        lambda c, a, u: bulk_store.read_report(c, _bulk_run(c), actor=a),
+        "transactions:view",
+    ),
+    "bulk_store.list_runs": (lambda c, a, u: bulk_store.list_runs(c, actor=a), "transactions:view"),
+    "risk.watch": (lambda c, a, u: risk.watch(c, date(2026, 10, 1), actor=a), "analytics:view"),
+    "risk.chargeback_ratios": (
+        lambda c, a, u: risk.chargeback_ratios(c, date(2026, 10, 1), actor=a),
+        "analytics:view",
+    ),
 }
+
+
+def _bulk_run(ctx: Context) -> str:
+    """A stored bulk run of the user "target" (written once, outside the tables the test watches)."""
+    with ctx.db.uow(write=True) as uow:
+        run = uow.session.get(BulkRun, "f" * 32)
+        if run is None:
+            uow.session.add(
+                BulkRun(
+                    id="f" * 32,
+                    created_at=ctx.now(),
+                    username="target",
+                    file_name="f.csv",
+                    file_sha256="0" * 64,
+                    dry_run=True,
+                    status="done",
+                    total_lines=0,
+                )
+            )
+            uow.commit()
+    return "f" * 32
+
 
 BEFORE_SIGN_IN = {
     "users.authenticate",
@@ -102,8 +135,24 @@ BEFORE_SIGN_IN = {
 ACTOR_CHECKS = {"access.require", "access.role_of"}
 """The check itself."""
 
-OWN_ACTOR = {"execute.run_operation"}
-"""The request names its user (``OperationRequest.username``); see the run_operation test below."""
+OWN_ACTOR = {"execute.run_operation", "bulk.start_run", "bulk.execute", "bulk.run_file"}
+"""The request names its user (``OperationRequest.username``; a bulk run's lines run as its
+uploader, checked per line by run_operation); see the run_operation test below and
+tests/integration/test_bulk.py."""
+
+PERSONAL = {
+    "views.save_view",
+    "views.list_views",
+    "views.open_view",
+    "views.rename_view",
+    "views.share_view",
+    "views.update_view",
+    "views.set_default",
+    "views.default_view",
+    "views.delete_view",
+}
+"""A user's own saved views: the actor is required, and SYSTEM (which has none) is refused too;
+see tests/integration/test_views.py."""
 
 
 def public_services() -> dict[str, Callable[..., object]]:
@@ -121,7 +170,7 @@ def public_services() -> dict[str, Callable[..., object]]:
 
 def test_every_public_service_is_listed_here_or_is_a_sign_in_helper() -> None:
     services = public_services()
-    assert set(services) == set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR
+    assert set(services) == set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR | PERSONAL
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))

@@ -117,9 +117,9 @@ def test_sidebar_shows_name_role_and_sign_out(app: AppFactory, ui_ctx: Context) 
     ("role", "links"),
     [
         ("viewer", ["Transactions"]),
-        ("analyst", ["Transactions"]),
-        ("manager", ["Transactions", "Operation History"]),
-        ("admin", ["Transactions", "Operation History", "Users"]),
+        ("analyst", ["Transactions", "Bulk operations", "Bulk runs"]),
+        ("manager", ["Transactions", "Operation History", "Bulk operations", "Bulk runs", "Risk"]),
+        ("admin", ["Transactions", "Operation History", "Bulk operations", "Bulk runs", "Risk", "Users"]),
     ],
 )
 def test_sidebar_links_follow_the_role(app: AppFactory, ui_ctx: Context, role: str, links: list[str]) -> None:
