@@ -28,7 +28,7 @@ def may_run_operations(user: SessionUser) -> bool:
 
 
 def totals_text(totals: dict[str, str]) -> str:
-    return ", ".join(fmt.amount_code(amount, cur) for cur, amount in totals.items()) or "nothing"
+    return ", ".join(fmt.money(amount, cur) for cur, amount in totals.items()) or "nothing"
 
 
 def show_totals(report: bulk_store.RunReport, label: str) -> None:
@@ -38,7 +38,7 @@ def show_totals(report: bulk_store.RunReport, label: str) -> None:
     accepted = counts.get("success", 0) + counts.get("would_succeed", 0)
     cols[1].metric(label, f"{accepted:,} · refused {counts.get('refused', 0):,}")
     for col, (cur, amount) in zip(cols[2:], report.totals.items(), strict=False):
-        col.metric(f"Total {cur}", fmt.amount_code(amount, cur))
+        col.metric(f"Total {cur}", fmt.money(amount, cur))
 
 
 def lines_frame(report: bulk_store.RunReport) -> list[dict[str, Any]]:

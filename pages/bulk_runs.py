@@ -11,7 +11,7 @@ from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
 
-user = guard()
+user = guard(__file__)
 ctx = get_ctx()
 st.title("Bulk runs")
 try:

@@ -12,7 +12,7 @@ from bo_web.context import get_ctx
 from bo_web.errors import explain
 from bo_web.vocab import Permission
 
-user = guard(Permission.ANALYTICS_VIEW)
+user = guard(__file__, Permission.ANALYTICS_VIEW)
 ctx = get_ctx()
 st.title("Chargeback-ratio watch")
 

@@ -41,7 +41,7 @@ choices = {
     "currency": ["", *opts.currencies],
     "brand": ["", *opts.brands],
     "type": [t.value for t in TxType],
-    "status": STATUSES,
+    "status": fmt.STATUSES,
     "period": list(fmt.PERIODS),
     "cols": list(views_panel.COLUMNS),
 }

@@ -47,7 +47,6 @@ from bo_core.domain.errors import (
     OperationRefused,
     PermissionDenied,
 )
-from bo_core.domain.money import parse_amount
 from bo_core.domain.permissions import permission_for
 from bo_core.domain.types import Operation
 from bo_core.services import bulk_store as store
@@ -213,7 +212,7 @@ def _decide(ctx: Context, row: BulkLine, file_sha: str, username: str, *, dry_ru
         message = f"Already executed from this file earlier (nothing booked again): {message}"
     elif dry_run and outcome == store.SUCCESS:
         outcome, message = store.WOULD_SUCCEED, f"Would succeed: {message}"
-    minor = parse_amount(result.amount, result.currency).minor if result.amount and result.currency else None
+    minor = result.amount.minor if result.amount is not None else None
     return store.LineResult(
         row.line,
         outcome,
