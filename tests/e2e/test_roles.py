@@ -12,6 +12,7 @@ from bo_core.demo import DEMO_USERS
 from bo_core.domain.types import Operation
 from bo_core.services.execute import OperationRequest, run_operation
 from tests.e2e.conftest import (
+    UI_TIMEOUT_MS,
     NewPage,
     Server,
     open_page,
@@ -34,8 +35,10 @@ def grid_cell(grid: Locator, text: str) -> Locator:
 
 def open_details(page: Page, server: Server, tx_uuid: str) -> None:
     page.goto(f"{server.url}/details?uuid={tx_uuid}")
-    expect(page.locator("[data-testid=stCode]").filter(has_text=tx_uuid)).to_be_visible()
-    expect(page.get_by_role("heading", name="Balances")).to_be_visible()
+    # A loaded machine can take longer than the default five seconds to draw the page.
+    code = page.locator("[data-testid=stCode]").filter(has_text=tx_uuid)
+    expect(code).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Balances")).to_be_visible(timeout=UI_TIMEOUT_MS)
     wait_idle(page)
 
 
