@@ -39,6 +39,9 @@ INVALID_AMOUNT = "100.550.300"
 INVALID_FIELD = "100.400.000"
 PERMISSION_DENIED = "800.900.301"
 USER_DISABLED = "800.900.302"
+# Gateway mode.
+GATEWAY_NOT_FOUND = "700.400.580"
+GATEWAY_GENERATED_ONLY = "700.400.402"
 
 DESCRIPTIONS: dict[str, str] = {
     SUCCESS: "Transaction succeeded",
@@ -78,6 +81,11 @@ DESCRIPTIONS: dict[str, str] = {
     "100.100.101": "Invalid credit card, bank account number or bank name",
     "100.396.103": "Previously pending transaction timed out",
     "200.300.404": "Invalid or missing parameter",
+    GATEWAY_NOT_FOUND: "Cannot find transaction: the gateway never received this request",
+    GATEWAY_GENERATED_ONLY: "Chargebacks can only be generated internally by the payment system",
+    "900.100.300": "Timeout, uncertain result",
+    "800.600.100": "Transaction is being processed already",
+    "800.120.100": "Too many requests (throttled)",
 }
 
 

@@ -15,6 +15,7 @@ from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Status, TxType
 from bo_core.services.access import require
 from bo_core.services.context import Context
+from bo_core.services.gateway_send import GENERATED_BY_PAYMENT_SYSTEM
 from bo_core.services.ledger import get_transaction, position
 
 
@@ -131,6 +132,7 @@ def show_transaction(ctx: Context, uuid: str, *, actor: str | None = None) -> Tr
                     ctx.now(),
                     ctx.settings.capture_window,
                 )
+                if not (ctx.settings.gateway.is_opp and op in GENERATED_BY_PAYMENT_SYSTEM)
             ]
         return TransactionDetails(
             transaction=TxView.of(row),
