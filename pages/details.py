@@ -8,7 +8,7 @@ import streamlit as st
 from bo_core.domain.types import Operation
 from bo_core.services import history
 from bo_core.services.show import TxView, show_transaction
-from bo_core.web import fmt, operation_dialog
+from bo_core.web import fmt, gateway_panel, operation_dialog
 from bo_core.web.auth import guard
 from bo_core.web.context import get_ctx
 from bo_core.web.errors import explain
@@ -58,6 +58,8 @@ if ops:
             args=(details, op),
             width="stretch",
         )
+
+gateway_panel.render_pending(ctx, details, user.username)
 
 st.subheader("Balances")
 balance_cols = st.columns(5)

@@ -50,6 +50,7 @@ class TxView:
     created_at: str
     source: str
     created_by: str | None
+    pending_reason: str | None = None
 
     @classmethod
     def of(cls, row: TransactionRow) -> TxView:
@@ -83,6 +84,7 @@ class TxView:
             created_at=row.created_at.isoformat(),
             source=row.source,
             created_by=row.created_by,
+            pending_reason=row.pending_reason,
         )
 
 
