@@ -157,3 +157,27 @@ def sandbox(sandbox_session: SandboxProcess) -> Iterator[SandboxProcess]:
     sandbox_session.config(webhook_url=None)
     yield sandbox_session
     sandbox_session.faults()
+
+
+def parent_at_gateway(
+    box: SandboxProcess, ctx: Context, payment_type: str = "DB", amount: str = "100.00", currency: str = "EUR"
+) -> str:
+    """A customer's PA or DB made at the sandbox and known to bo (as an import would store it)."""
+    from bo_core.services.gateway_ingest import ingest
+
+    record = box.payment(payment_type, amount, currency)
+    ingest(ctx, record, "import")
+    return str(record["id"])
+
+
+def children_at_gateway(box: SandboxProcess, parent_id: str) -> list[dict[str, Any]]:
+    return [t for t in box.state().values() if t.get("referencedId") == parent_id]
+
+
+def bo_children(ctx: Context, parent_id: str) -> list[Any]:
+    from bo_core.services.ledger import children_of
+
+    with ctx.db.uow() as uow:
+        rows = children_of(uow.session, parent_id)
+        uow.session.expunge_all()
+        return rows
