@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -100,7 +101,7 @@ def start_sandbox(tmp: Path | None = None, **env: str) -> SandboxProcess:
     if tmp is not None:
         args += ["--state", str(tmp / "sandbox-state.json")]
     full_env = {**os.environ, "BO_WEBHOOK_SECRET": SECRET, **env}
-    proc = subprocess.Popen(args, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     box = SandboxProcess(port, proc)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -181,3 +182,53 @@ def bo_children(ctx: Context, parent_id: str) -> list[Any]:
         rows = children_of(uow.session, parent_id)
         uow.session.expunge_all()
         return rows
+
+
+@dataclass
+class ReceiverProcess:
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhooks/opp"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_receiver(database_url: str, gateway_url: str) -> ReceiverProcess:
+    """``bo webhooks serve`` on a free port, storing into ``database_url``."""
+    port = free_port()
+    env = {**os.environ, **opp_env(gateway_url), "BO_DATABASE_URL": database_url}
+    log = tempfile.NamedTemporaryFile(prefix="bo-webhooks-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(BO), "webhooks", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    receiver = ReceiverProcess(port, proc, Path(log.name))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return receiver
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the receiver exited: {Path(log.name).read_text()}") from None
+            time.sleep(0.05)
+    receiver.stop()
+    raise RuntimeError("the webhook receiver did not start")
+
+
+def wait_for_webhooks(box: SandboxProcess, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while box.webhooks_in_flight() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert box.webhooks_in_flight() == 0, "webhooks still undelivered"

@@ -68,6 +68,8 @@ def make_app(ctx: Context) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
             log.warning("notification refused: %s", exc)
             return await _answer(send, 400, {"error": f"cannot decrypt: {exc}"})
         status, answer = await asyncio.to_thread(store, ctx, plain)
+        if status >= 400:
+            log.warning("notification not stored (HTTP %s): %s", status, answer.get("error"))
         await _answer(send, status, answer)
 
     return app
@@ -125,4 +127,5 @@ async def _answer(send: Send, status: int, body: dict[str, Any]) -> None:
 def serve(ctx: Context, host: str, port: int) -> None:
     import uvicorn
 
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     uvicorn.run(make_app(ctx), host=host, port=port, log_level="warning", lifespan="on")

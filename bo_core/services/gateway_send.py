@@ -76,7 +76,7 @@ def complete(ctx: Context, result: OperationResult, username: str) -> OperationR
         answer = client.send(parent_id, params)
     with ctx.db.uow(write=True) as uow:
         s = uow.session
-        child = gs.lock_child(s, attempt_uuid)
+        child = gs.lock_attempt(s, attempt_uuid)
         if answer.unknown is not None:
             gs.set_pending_reason(s, child, f"{gs.UNKNOWN}: {answer.unknown}")
         else:

@@ -9,7 +9,7 @@ and changes nothing (so reconcile, webhooks and imports can race harmlessly).
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bo_core.db.models import AuditRecord, TransactionRow
@@ -40,8 +40,12 @@ def find_pending_attempt(
     return s.execute(stmt.with_for_update()).scalars().first()
 
 
-def lock_child(s: Session, uuid: str) -> TransactionRow:
-    return get_transaction(s, uuid, lock=True)
+def lock_attempt(s: Session, attempt_uuid: str) -> TransactionRow:
+    """The child of an attempt, locked: by its first UUID, even after a webhook gave it the gateway's."""
+    stmt = select(TransactionRow).where(
+        or_(TransactionRow.uuid == attempt_uuid, TransactionRow.attempt_uuid == attempt_uuid)
+    )
+    return s.execute(stmt.with_for_update()).scalar_one()
 
 
 def finalize(

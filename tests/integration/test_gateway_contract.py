@@ -37,7 +37,9 @@ def opp(sqlite_ctx: Context, sandbox: SandboxProcess) -> Iterator[Context]:  # n
     yield in_opp_mode(sqlite_ctx, sandbox.url)
 
 
-def run(ctx: Context, op: str, parent: str, user: str, amount: str | None = None, **kw: str) -> OperationResult:
+def run(
+    ctx: Context, op: str, parent: str, user: str, amount: str | None = None, **kw: str
+) -> OperationResult:
     return run_operation(ctx, OperationRequest(op, parent, user, amount=amount, **kw))
 
 
@@ -46,7 +48,12 @@ def run(ctx: Context, op: str, parent: str, user: str, amount: str | None = None
     [("PA", "capture", "40.00", "CP"), ("DB", "refund", "25.50", "RF"), ("DB", "rebill", "9.99", "RB")],
 )
 def test_an_operation_is_sent_and_the_gateway_id_becomes_the_uuid(
-    opp: Context, sandbox: SandboxProcess, parent_type: str, operation: str, amount: str, child_type: str  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,
+    parent_type: str,
+    operation: str,
+    amount: str,
+    child_type: str,
 ) -> None:
     analyst = add_user(opp, "analyst")
     parent = parent_at_gateway(sandbox, opp, parent_type, "100.00")
@@ -65,7 +72,8 @@ def test_an_operation_is_sent_and_the_gateway_id_becomes_the_uuid(
 
 
 def test_a_full_reversal_sends_no_amount_and_releases_the_authorization(
-    opp: Context, sandbox: SandboxProcess  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,  # noqa: F811
 ) -> None:
     analyst = add_user(opp, "analyst")
     pa = parent_at_gateway(sandbox, opp, "PA", "70.00")
@@ -78,10 +86,15 @@ def test_a_full_reversal_sends_no_amount_and_releases_the_authorization(
 
 @pytest.mark.parametrize(("currency", "amount"), [("JPY", "1500"), ("BHD", "12.345"), ("EUR", "0.10")])
 def test_amounts_carry_exactly_the_currency_digits(
-    opp: Context, sandbox: SandboxProcess, currency: str, amount: str  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,
+    currency: str,
+    amount: str,
 ) -> None:
     analyst = add_user(opp, "analyst")
-    db = parent_at_gateway(sandbox, opp, "DB", {"JPY": "5000", "BHD": "50.000", "EUR": "1.00"}[currency], currency)
+    db = parent_at_gateway(
+        sandbox, opp, "DB", {"JPY": "5000", "BHD": "50.000", "EUR": "1.00"}[currency], currency
+    )
     assert run(opp, "refund", db, analyst, amount).outcome == "success"
     assert children_at_gateway(sandbox, db)[0]["amount"] == amount
 
@@ -96,7 +109,8 @@ def test_a_refusal_by_bo_is_never_sent(opp: Context, sandbox: SandboxProcess) ->
 
 
 def test_chargebacks_are_refused_in_the_core_and_not_offered(
-    opp: Context, sandbox: SandboxProcess  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,  # noqa: F811
 ) -> None:
     manager = add_user(opp, "manager")
     db = parent_at_gateway(sandbox, opp, "DB", "10.00")
@@ -108,7 +122,8 @@ def test_chargebacks_are_refused_in_the_core_and_not_offered(
 
 
 def test_the_gateway_refusing_what_bo_allows_is_a_rejected_child_with_the_refusals_id(
-    opp: Context, sandbox: SandboxProcess  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,  # noqa: F811
 ) -> None:
     analyst = add_user(opp, "analyst")
     pa = parent_at_gateway(sandbox, opp, "PA", "100.00")
@@ -122,12 +137,15 @@ def test_the_gateway_refusing_what_bo_allows_is_a_rejected_child_with_the_refusa
     assert row_counts(opp) == (before[0] + 1, before[1] + 2)  # the child; its attempt and its answer
     assert show_transaction(opp, pa).balances["available"] == "70.00"  # the rejected reversal holds nothing
     with opp.db.uow() as uow:
-        records = uow.session.execute(select(AuditRecord).where(AuditRecord.child_uuid == result.uuid)).scalars()
+        records = uow.session.execute(
+            select(AuditRecord).where(AuditRecord.child_uuid == result.uuid)
+        ).scalars()
         assert [r.outcome for r in records] == ["rejected"]
 
 
 def test_an_over_refund_at_the_gateway_comes_back_as_700_400_200(
-    opp: Context, sandbox: SandboxProcess  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,  # noqa: F811
 ) -> None:
     analyst = add_user(opp, "analyst")
     db = parent_at_gateway(sandbox, opp, "DB", "50.00")
@@ -143,15 +161,21 @@ def test_an_over_refund_at_the_gateway_comes_back_as_700_400_200(
 
 
 def test_a_duplicate_merchant_transaction_id_is_refused_by_the_gateway(
-    opp: Context, sandbox: SandboxProcess  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,  # noqa: F811
 ) -> None:
     analyst = add_user(opp, "analyst")
     first = parent_at_gateway(sandbox, opp, "DB", "50.00")
     second = parent_at_gateway(sandbox, opp, "DB", "50.00")
     httpx.post(
         f"{sandbox.url}/v1/payments/{first}",
-        data={"entityId": ENTITY, "paymentType": "RF", "amount": "1.00", "currency": "EUR",
-              "merchantTransactionId": "REF-1"},
+        data={
+            "entityId": ENTITY,
+            "paymentType": "RF",
+            "amount": "1.00",
+            "currency": "EUR",
+            "merchantTransactionId": "REF-1",
+        },
         headers={"Authorization": f"Bearer {TOKEN}"},
     ).raise_for_status()
     result = run(opp, "refund", second, analyst, "1.00", transaction_id="REF-1")
@@ -159,7 +183,8 @@ def test_a_duplicate_merchant_transaction_id_is_refused_by_the_gateway(
 
 
 def test_a_bad_token_or_a_forbidden_entity_is_rejected_not_unknown(
-    opp: Context, sandbox: SandboxProcess  # noqa: F811
+    opp: Context,
+    sandbox: SandboxProcess,  # noqa: F811
 ) -> None:
     analyst = add_user(opp, "analyst")
     db = parent_at_gateway(sandbox, opp, "DB", "50.00")
@@ -189,11 +214,17 @@ def test_a_replayed_idempotency_key_is_not_sent_again(opp: Context, sandbox: San
 def test_the_sandbox_answers_like_the_documented_api(sandbox: SandboxProcess) -> None:  # noqa: F811
     auth = {"Authorization": f"Bearer {TOKEN}"}
     db = sandbox.payment("DB", "10.00")
-    cb = httpx.post(f"{sandbox.url}/v1/payments/{db['id']}", headers=auth,
-                    data={"entityId": ENTITY, "paymentType": "CB", "amount": "1.00", "currency": "EUR"})
+    cb = httpx.post(
+        f"{sandbox.url}/v1/payments/{db['id']}",
+        headers=auth,
+        data={"entityId": ENTITY, "paymentType": "CB", "amount": "1.00", "currency": "EUR"},
+    )
     assert cb.status_code == 400 and cb.json()["result"]["code"] == "700.400.402"
-    bad = httpx.post(f"{sandbox.url}/v1/payments/{db['id']}", headers=auth,
-                     data={"entityId": ENTITY, "paymentType": "RF", "amount": "1.0", "currency": "EUR"})
+    bad = httpx.post(
+        f"{sandbox.url}/v1/payments/{db['id']}",
+        headers=auth,
+        data={"entityId": ENTITY, "paymentType": "RF", "amount": "1.0", "currency": "EUR"},
+    )
     assert bad.status_code == 400 and bad.json()["result"]["code"] == "200.300.404"
     assert bad.json()["result"]["parameterErrors"][0]["name"] == "amount"
     unauth = httpx.get(f"{sandbox.url}/v3/query/{db['id']}", params={"entityId": ENTITY})
@@ -202,8 +233,9 @@ def test_the_sandbox_answers_like_the_documented_api(sandbox: SandboxProcess) ->
     assert one.status_code == 200 and one.json()["id"] == db["id"]
     other = httpx.get(f"{sandbox.url}/v3/query/{db['id']}", params={"entityId": OTHER_ENTITY}, headers=auth)
     assert other.status_code == 404 and other.json()["result"]["code"] == "700.400.580"
-    none = httpx.get(f"{sandbox.url}/v3/query", params={"entityId": ENTITY, "merchantTransactionId": "nope"},
-                     headers=auth)
+    none = httpx.get(
+        f"{sandbox.url}/v3/query", params={"entityId": ENTITY, "merchantTransactionId": "nope"}, headers=auth
+    )
     assert none.status_code == 404 and none.json()["result"]["code"] == "700.400.580"
     sandbox.faults({"kind": "throttle", "on": "query"})
     throttled = httpx.get(f"{sandbox.url}/v3/query/{db['id']}", params={"entityId": ENTITY}, headers=auth)

@@ -70,8 +70,9 @@ def test_entities_file_maps_merchants_and_channels(tmp_path: Path) -> None:
         '[entities]\n"nordwind-apparel" = "8a8294174b7ecb28014b9699220015ca"  # merchant\n'
         '"lumen-streaming/subscriptions" = "8a8294174b7ecb28014b9699220015cb"\n'
     )
-    s = GatewaySettings.from_env({**GOOD, "BO_GATEWAY_ENTITY_ID": "8a82941700000000000000000000000d",
-                                  "BO_GATEWAY_ENTITIES": str(path)})
+    s = GatewaySettings.from_env(
+        {**GOOD, "BO_GATEWAY_ENTITY_ID": "8a82941700000000000000000000000d", "BO_GATEWAY_ENTITIES": str(path)}
+    )
     assert s.entity_for("nordwind-apparel", "web") == "8a8294174b7ecb28014b9699220015ca"
     assert s.entity_for("lumen-streaming", "subscriptions") == "8a8294174b7ecb28014b9699220015cb"
     assert s.entity_for("lumen-streaming", "web") == "8a82941700000000000000000000000d"
@@ -82,8 +83,13 @@ def test_entities_file_maps_merchants_and_channels(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["not toml [", '[other]\na = "b"\n', '[entities]\n"a/b/c" = "8a82"\n', '[entities]\n"a" = 5\n',
-     '[entities]\n"a" = "bad entity"\n'],
+    [
+        "not toml [",
+        '[other]\na = "b"\n',
+        '[entities]\n"a/b/c" = "8a82"\n',
+        '[entities]\n"a" = 5\n',
+        '[entities]\n"a" = "bad entity"\n',
+    ],
 )
 def test_a_malformed_entities_file_is_refused_by_name(tmp_path: Path, content: str) -> None:
     path = tmp_path / "entities.toml"
