@@ -27,13 +27,11 @@ from tests.gateway_support import (
     children_at_gateway,
     in_opp_mode,
     parent_at_gateway,
-    sandbox,  # noqa: F401
-    sandbox_session,  # noqa: F401
 )
 
 
 @pytest.fixture
-def opp(sqlite_ctx: Context, sandbox: SandboxProcess) -> Iterator[Context]:  # noqa: F811
+def opp(sqlite_ctx: Context, sandbox: SandboxProcess) -> Iterator[Context]:
     yield in_opp_mode(sqlite_ctx, sandbox.url)
 
 
@@ -73,7 +71,7 @@ def test_an_operation_is_sent_and_the_gateway_id_becomes_the_uuid(
 
 def test_a_full_reversal_sends_no_amount_and_releases_the_authorization(
     opp: Context,
-    sandbox: SandboxProcess,  # noqa: F811
+    sandbox: SandboxProcess,
 ) -> None:
     analyst = add_user(opp, "analyst")
     pa = parent_at_gateway(sandbox, opp, "PA", "70.00")
@@ -99,7 +97,7 @@ def test_amounts_carry_exactly_the_currency_digits(
     assert children_at_gateway(sandbox, db)[0]["amount"] == amount
 
 
-def test_a_refusal_by_bo_is_never_sent(opp: Context, sandbox: SandboxProcess) -> None:  # noqa: F811
+def test_a_refusal_by_bo_is_never_sent(opp: Context, sandbox: SandboxProcess) -> None:
     analyst, viewer = add_user(opp, "analyst"), add_user(opp, "viewer")
     db = parent_at_gateway(sandbox, opp, "DB", "10.00")
     assert run(opp, "refund", db, analyst, "10.01").outcome == "refused"
@@ -110,7 +108,7 @@ def test_a_refusal_by_bo_is_never_sent(opp: Context, sandbox: SandboxProcess) ->
 
 def test_chargebacks_are_refused_in_the_core_and_not_offered(
     opp: Context,
-    sandbox: SandboxProcess,  # noqa: F811
+    sandbox: SandboxProcess,
 ) -> None:
     manager = add_user(opp, "manager")
     db = parent_at_gateway(sandbox, opp, "DB", "10.00")
@@ -123,7 +121,7 @@ def test_chargebacks_are_refused_in_the_core_and_not_offered(
 
 def test_the_gateway_refusing_what_bo_allows_is_a_rejected_child_with_the_refusals_id(
     opp: Context,
-    sandbox: SandboxProcess,  # noqa: F811
+    sandbox: SandboxProcess,
 ) -> None:
     analyst = add_user(opp, "analyst")
     pa = parent_at_gateway(sandbox, opp, "PA", "100.00")
@@ -145,7 +143,7 @@ def test_the_gateway_refusing_what_bo_allows_is_a_rejected_child_with_the_refusa
 
 def test_an_over_refund_at_the_gateway_comes_back_as_700_400_200(
     opp: Context,
-    sandbox: SandboxProcess,  # noqa: F811
+    sandbox: SandboxProcess,
 ) -> None:
     analyst = add_user(opp, "analyst")
     db = parent_at_gateway(sandbox, opp, "DB", "50.00")
@@ -162,7 +160,7 @@ def test_an_over_refund_at_the_gateway_comes_back_as_700_400_200(
 
 def test_a_duplicate_merchant_transaction_id_is_refused_by_the_gateway(
     opp: Context,
-    sandbox: SandboxProcess,  # noqa: F811
+    sandbox: SandboxProcess,
 ) -> None:
     analyst = add_user(opp, "analyst")
     first = parent_at_gateway(sandbox, opp, "DB", "50.00")
@@ -184,7 +182,7 @@ def test_a_duplicate_merchant_transaction_id_is_refused_by_the_gateway(
 
 def test_a_bad_token_or_a_forbidden_entity_is_rejected_not_unknown(
     opp: Context,
-    sandbox: SandboxProcess,  # noqa: F811
+    sandbox: SandboxProcess,
 ) -> None:
     analyst = add_user(opp, "analyst")
     db = parent_at_gateway(sandbox, opp, "DB", "50.00")
@@ -202,7 +200,7 @@ def test_a_bad_token_or_a_forbidden_entity_is_rejected_not_unknown(
     assert show_transaction(opp, db).balances["available"] == "50.00"
 
 
-def test_a_replayed_idempotency_key_is_not_sent_again(opp: Context, sandbox: SandboxProcess) -> None:  # noqa: F811
+def test_a_replayed_idempotency_key_is_not_sent_again(opp: Context, sandbox: SandboxProcess) -> None:
     analyst = add_user(opp, "analyst")
     db = parent_at_gateway(sandbox, opp, "DB", "50.00")
     first = run(opp, "refund", db, analyst, "5.00", idempotency_key="k-1")
@@ -211,7 +209,7 @@ def test_a_replayed_idempotency_key_is_not_sent_again(opp: Context, sandbox: San
     assert len(children_at_gateway(sandbox, db)) == 1
 
 
-def test_the_sandbox_answers_like_the_documented_api(sandbox: SandboxProcess) -> None:  # noqa: F811
+def test_the_sandbox_answers_like_the_documented_api(sandbox: SandboxProcess) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     db = sandbox.payment("DB", "10.00")
     cb = httpx.post(

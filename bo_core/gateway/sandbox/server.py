@@ -305,6 +305,13 @@ class Handler(BaseHTTPRequestHandler):
                 ledger.save()
             sandbox.notify(tx)
             return self._send(200, public(tx))
+        if path == "/__sandbox/settle":  # a pending transaction reaches its final state
+            with ledger.lock:
+                tx = ledger.transactions[data["id"]]
+                tx["result"] = {"code": data["code"], "description": data.get("description", "settled")}
+                ledger.save()
+            sandbox.notify(tx)
+            return self._send(200, public(tx))
         if path == "/__sandbox/generate":
             return self._send(200, _generate(ledger, data))
         return self._result(404, "200.300.404", "unknown admin path")
