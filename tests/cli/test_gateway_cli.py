@@ -124,7 +124,7 @@ def test_a_window_of_ten_thousand_transactions_imports_completely(
     ],
 )
 def test_missing_or_malformed_settings_stop_bo_naming_the_setting(
-    ctx: Context, env: dict[str, str], named: str
+    sqlite_ctx: Context, env: dict[str, str], named: str
 ) -> None:
     clean = {k: "" for k in opp_env("x")}
     run = bo(sqlite_ctx, "search", "--json", **{**clean, **env})

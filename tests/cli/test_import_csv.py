@@ -38,7 +38,9 @@ def test_export_then_import_into_an_empty_database_gives_the_same_rows(
     assert (again.json["added"], again.json["unchanged"]) == (0, row_counts(sqlite_ctx)[0])
 
 
-def test_bad_lines_are_reported_by_number_and_nothing_is_written(sqlite_ctx: Context, tmp_path: Path, bo: Bo) -> None:
+def test_bad_lines_are_reported_by_number_and_nothing_is_written(
+    sqlite_ctx: Context, tmp_path: Path, bo: Bo
+) -> None:
     generate_demo(sqlite_ctx, 30, seed=5)
     lines = exported(sqlite_ctx).splitlines()
     lines[3] = "zz" + lines[3][2:]  # the UUID is no longer hex

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bo_core.services.context import Context
 from bo_core.services.gateway_import import import_window
-from bo_core.services.show import show_transaction
 from bo_core.services.search import SearchFilters, search_page
+from bo_core.services.show import show_transaction
 from tests.factories import row_counts
 from tests.gateway_support import SandboxProcess, in_opp_mode
 
