@@ -109,7 +109,7 @@ def _lookup(client: GatewayClient, item: _Pending) -> dict[str, Any] | None:
     candidates = [
         p
         for p in client.by_merchant_transaction_id(item.entity, item.transaction_id)
-        if str(p.get("referencedId", "")).lower() == item.parent_uuid and p.get("paymentType") == item.type
+        if _same_attempt(p, item)
     ]
     if not candidates:
         return None
@@ -118,6 +118,13 @@ def _lookup(client: GatewayClient, item: _Pending) -> dict[str, Any] | None:
         p for p in candidates if rc.is_valid_code(_code(p)) and rc.status_of(_code(p)) != Status.REJECTED
     ]
     return (booked or candidates)[-1]
+
+
+def _same_attempt(record: dict[str, Any], item: _Pending) -> bool:
+    """A record with this reference answers this attempt unless it names another parent or type."""
+    ref = str(record.get("referencedId") or "").lower()
+    kind = str(record.get("paymentType") or "")
+    return ref in ("", item.parent_uuid) and kind in ("", item.type)
 
 
 def _code(record: dict[str, Any]) -> str:
