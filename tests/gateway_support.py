@@ -121,13 +121,13 @@ def opp_settings(url: str, **overrides: Any) -> GatewaySettings:
         token=TOKEN,
         entity_id=ENTITY,
         default_merchant="default",
-        timeout_seconds=2.0,
+        timeout_seconds=10.0,  # generous: the machine running the tests may be loaded
         webhook_secret=bytes.fromhex(SECRET),
     )
     return replace(base, **overrides)
 
 
-def opp_env(url: str, timeout: float = 2.0) -> dict[str, str]:
+def opp_env(url: str, timeout: float = 10.0) -> dict[str, str]:
     return {
         "BO_GATEWAY": "opp",
         "BO_GATEWAY_URL": url,

@@ -90,11 +90,11 @@ def ingest_in(s: Session, ctx: Context, record: dict[str, Any], actor: str) -> I
                 gateway_id=gid,
                 actor=actor,
             )
-            return Ingested(UPDATED if changed else UNCHANGED, gid, _drain(s, ctx, gid))
+            return Ingested(UPDATED if changed else UNCHANGED, gid)  # (finalize drained the inbox)
     row = to_row(record, ctx.settings.gateway, parent)
     _insert(s, row)
     s.execute(delete(GatewayInbox).where(GatewayInbox.gateway_id == gid))
-    return Ingested(ADDED, gid, _drain(s, ctx, gid))
+    return Ingested(ADDED, gid, drain(s, ctx, gid))
 
 
 def _description(record: dict[str, Any], code: str) -> str:
@@ -142,7 +142,7 @@ def _keep(s: Session, ctx: Context, gid: str, ref: str, record: dict[str, Any], 
     return Ingested(KEPT, gid)
 
 
-def _drain(s: Session, ctx: Context, parent_uuid: str) -> int:
+def drain(s: Session, ctx: Context, parent_uuid: str) -> int:
     """Store the records that were waiting for ``parent_uuid`` (and theirs, recursively)."""
     waiting = list(s.execute(select(GatewayInbox).where(GatewayInbox.referenced_id == parent_uuid)).scalars())
     stored = 0

@@ -130,6 +130,10 @@ def finalize(
             idempotency_key=None,
         ),
     )
+    if new_uuid != old_uuid:
+        from bo_core.services.gateway_ingest import drain  # (ingest builds on this module)
+
+        drain(s, ctx, new_uuid)  # notifications that referenced the gateway's id before bo knew it
     return True
 
 

@@ -30,7 +30,7 @@ def opp_app(tmp_path: Path, sandbox: SandboxProcess) -> Iterator[tuple[str, Cont
     log = tmp_path / "streamlit.log"
     env = {
         **os.environ,
-        **opp_env(sandbox.url, timeout=1.0),
+        **opp_env(sandbox.url, timeout=3.0),
         "BO_DEMO_MODE": "1",
         "BO_DATABASE_URL": database_url,
     }
@@ -84,7 +84,7 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
     dialog.locator(".st-key-dialog_close button").click()
     wait_idle(page)
 
-    sandbox.faults({"kind": "timeout_after_booking", "on": "RF", "seconds": 1.5})
+    sandbox.faults({"kind": "timeout_after_booking", "on": "RF", "seconds": 4.0})  # books first
     page.locator(".st-key-op_refund button").click()
     dialog = page.get_by_role("dialog")
     dialog.locator(".st-key-op_amount input").fill("5.00")
@@ -93,7 +93,6 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
     dialog.locator(".st-key-dialog_close button").click()
     wait_idle(page)
     expect(page.get_by_text("Pending at the gateway")).to_be_visible()
-    page.wait_for_timeout(1500)  # the sandbox finishes booking what it answered too late
     page.get_by_role("button", name="Check status now").click()
     expect(page.get_by_text("The gateway says: success")).to_be_visible()
     wait_idle(page)
