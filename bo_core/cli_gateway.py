@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError
 
 
@@ -54,7 +55,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from bo_core.services.gateway_reconcile import reconcile
 
-    report = reconcile(_context(), args.older_than)
+    report = reconcile(_context(), args.older_than, actor=SYSTEM)
     if args.json:
         _emit(report.to_dict())
     else:
@@ -81,7 +82,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if tty:
             print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
-    report = import_window(_context(), date_from, date_to, progress=progress)
+    report = import_window(_context(), date_from, date_to, actor=SYSTEM, progress=progress)
     if tty:
         print(file=sys.stderr)
     data = report.to_dict()
@@ -110,7 +111,7 @@ def cmd_webhooks_serve(args: argparse.Namespace) -> int:
 def cmd_import_csv(args: argparse.Namespace) -> int:
     from bo_core.services.csv_import import import_csv
 
-    report = import_csv(_context(), Path(args.file), dry_run=args.dry_run)
+    report = import_csv(_context(), Path(args.file), actor=SYSTEM, dry_run=args.dry_run)
     if args.json:
         _emit(report.to_dict())
     else:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.permissions import Permission
 from bo_core.services import users
-from bo_core.services.access import require
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
-from bo_core.web.flash import flash, show_flash
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
+from bo_web.flash import flash, show_flash
+from bo_web.vocab import Permission
 
 user = guard(Permission.USERS_MANAGE)
 ctx = get_ctx()
@@ -19,10 +18,9 @@ roles = sorted(ctx.settings.roles)
 
 
 def act(done: str, change: object, *args: str) -> None:
-    """Run one user change as the signed-in admin; report the outcome after the rerun."""
+    """Run one user change as the signed-in admin (the service checks users:manage)."""
     try:
-        require(ctx, user.username, Permission.USERS_MANAGE)
-        change(ctx, *args)  # type: ignore[operator]
+        change(ctx, *args, actor=user.username)  # type: ignore[operator]
     except Exception as exc:
         st.error(explain(exc))
         return
@@ -32,7 +30,7 @@ def act(done: str, change: object, *args: str) -> None:
 
 st.title("Users")
 show_flash()
-people = users.list_users(ctx)
+people = users.list_users(ctx, actor=user.username)
 st.dataframe(
     pd.DataFrame(
         {
@@ -66,7 +64,9 @@ with create, st.form("create_user", clear_on_submit=False):
     if st.form_submit_button("Create user", type="primary"):
         act(
             f"User {username.strip().lower()} created.",
-            lambda c, *a: users.create_user(c, username, role, password, name or None, email or None),
+            lambda c, *a, actor: users.create_user(
+                c, username, role, password, name or None, email or None, actor=actor
+            ),
         )
 
 others = [u.username for u in people if u.username != user.username]

@@ -18,9 +18,11 @@ from sqlalchemy import select
 
 from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import BoError, InputError
 from bo_core.domain.money import parse_amount
 from bo_core.domain.types import Source, TxType
+from bo_core.services.access import require_system
 from bo_core.services.context import Context
 from bo_core.services.execute import _insert
 from bo_core.services.search import CSV_HEADER
@@ -152,7 +154,9 @@ def read_csv(path: Path) -> tuple[list[TransactionRow], list[str]]:
     return rows, errors
 
 
-def import_csv(ctx: Context, path: Path, *, dry_run: bool = False) -> CsvReport:
+def import_csv(ctx: Context, path: Path, *, actor: Actor, dry_run: bool = False) -> CsvReport:
+    """Load ``path`` (see the module docstring); a command-line task: only ``SYSTEM`` runs it."""
+    require_system(actor, "load transactions from a file")
     rows, errors = read_csv(path)
     report = CsvReport(errors=errors, dry_run=dry_run)
     if errors:

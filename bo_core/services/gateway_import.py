@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError
 from bo_core.gateway.client import GatewayClient
 from bo_core.services import gateway_ingest as gi
+from bo_core.services.access import require_system
 from bo_core.services.context import Context
 from bo_core.services.gateway_records import UnstorablePayload
 
@@ -59,10 +61,15 @@ def import_window(
     date_from: datetime,
     date_to: datetime,
     *,
+    actor: Actor,
     progress: Callable[[str], None] | None = None,
     limit: int = PAGE_LIMIT,
 ) -> ImportReport:
-    """Import [date_from, date_to) from every entity; ``date_to`` is exclusive (second precision)."""
+    """Import [date_from, date_to) from every entity; ``date_to`` is exclusive (second precision).
+
+    A command-line (cron) task: only ``SYSTEM`` runs it; changes are audited as ``import``.
+    """
+    require_system(actor, "import from the gateway")
     gw = ctx.settings.gateway
     if not gw.is_opp:
         raise InputError("BO_GATEWAY", "importing from the gateway needs BO_GATEWAY=opp")

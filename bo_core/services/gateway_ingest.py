@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -156,8 +156,3 @@ def drain(s: Session, ctx: Context, parent_uuid: str) -> int:
             continue  # it can never be stored; dropping it is all that is left
         stored += (result.outcome in (ADDED, UPDATED)) + result.drained
     return stored
-
-
-def inbox_size(ctx: Context) -> int:
-    with ctx.db.uow() as uow:
-        return int(uow.session.execute(select(func.count()).select_from(GatewayInbox)).scalar_one())

@@ -16,13 +16,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bo_core.db.models import TransactionRow, UserRow
+from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
-from bo_core.domain.errors import InputError, NotFound, OperationRefused
+from bo_core.domain.authorization import Actor, is_system, role_refusal
+from bo_core.domain.errors import InputError
 from bo_core.domain.permissions import permission_for
 from bo_core.domain.types import Source, Status, TxType
 from bo_core.gateway.client import GatewayClient, GatewayUnavailable
 from bo_core.services import gateway_status as gs
+from bo_core.services.access import require_system, role_of
 from bo_core.services.context import Context
 from bo_core.services.ledger import get_transaction, parse_uuid
 
@@ -57,10 +59,16 @@ class _Pending:
     entity: str
 
 
-def reconcile(
-    ctx: Context, older_than: float = 600, *, actor: str = RECONCILER, only: str | None = None
-) -> ReconcileReport:
-    """Query and finalize pending back-office children (or just ``only``)."""
+def reconcile(ctx: Context, older_than: float = 600, *, actor: Actor) -> ReconcileReport:
+    """Query and finalize every pending back-office child older than ``older_than`` seconds.
+
+    A command-line (cron) task: only ``SYSTEM`` runs it; its changes are audited as ``reconciler``.
+    """
+    require_system(actor, "reconcile every pending operation")
+    return _reconcile(ctx, older_than, RECONCILER, None)
+
+
+def _reconcile(ctx: Context, older_than: float, by: str, only: str | None) -> ReconcileReport:
     if not ctx.settings.gateway.is_opp:
         raise InputError("BO_GATEWAY", "reconciling needs BO_GATEWAY=opp")
     if older_than < 0:
@@ -96,7 +104,7 @@ def reconcile(
                 report.errors.append(f"{item.uuid}: {exc.message}")
                 report.still_pending += 1
                 continue
-            _apply(ctx, item, record, actor, report)
+            _apply(ctx, item, record, by, report)
     return report
 
 
@@ -168,21 +176,22 @@ def _apply(
         report.still_pending += 1
 
 
-def check_status(ctx: Context, uuid: str, actor: str) -> ReconcileReport:
-    """ "Check status now" for one pending child (permission: the operation's own)."""
+def check_status(ctx: Context, uuid: str, *, actor: Actor) -> ReconcileReport:
+    """ "Check status now" for one pending child (permission: the operation's own).
+
+    The change is audited under the user's name (``reconciler`` for ``SYSTEM``).
+    """
+    role = role_of(ctx, actor)
     uuid = parse_uuid(uuid)
     with ctx.db.uow() as uow:
-        s = uow.session
-        child = get_transaction(s, uuid)
-        user = s.get(UserRow, actor)
-        if user is None or not user.active:
-            raise NotFound(f"No active user named {actor[:64]!r}")
+        child = get_transaction(uow.session, uuid)
         op = gs.OPERATION_OF.get(TxType(child.type))
-        if op is None or not ctx.settings.role(user.role).can(permission_for(op)):
-            raise OperationRefused(
-                rc.PERMISSION_DENIED,
-                f"Role {user.role!r} may not check this {TxType(child.type).label.lower()}",
-            )
+        if op is None:
+            raise InputError("UUID", "only a back-office operation can be checked at the gateway")
+        if role is not None:
+            refused = role_refusal(role, permission_for(op), f"check a {op.label.lower()}")
+            if refused is not None:
+                raise refused
         if child.source != Source.BACK_OFFICE.value or child.status != Status.PENDING.value:
             raise InputError("UUID", "only a pending back-office operation can be checked at the gateway")
-    return reconcile(ctx, 0, actor=actor, only=uuid)
+    return _reconcile(ctx, 0, RECONCILER if is_system(actor) else str(actor), uuid)

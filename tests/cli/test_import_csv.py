@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from bo_core.demo import generate_demo
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services.context import Context
 from bo_core.services.search import SearchFilters, export_csv
 from tests.cli.conftest import Bo
@@ -15,7 +16,7 @@ from tests.factories import row_counts
 
 def exported(ctx: Context) -> str:
     out = io.StringIO()
-    export_csv(ctx, SearchFilters(), out)
+    export_csv(ctx, SearchFilters(), out, actor=SYSTEM)
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services.context import Context
 from bo_core.services.show import show_transaction
 from tests.conftest import make_context
@@ -80,7 +81,7 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
     expect(dialog.get_by_text("Refund booked")).to_be_visible()
     [sent] = children_at_gateway(sandbox, debit)
     assert (sent["paymentType"], sent["amount"]) == ("RF", "10.00")
-    assert show_transaction(ctx, sent["id"]).transaction.status == "success"
+    assert show_transaction(ctx, sent["id"], actor=SYSTEM).transaction.status == "success"
     dialog.locator(".st-key-dialog_close button").click()
     wait_idle(page)
 
@@ -99,4 +100,4 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
     expect(page.get_by_text("Pending at the gateway")).to_have_count(0)
     refunds = [c for c in children_at_gateway(sandbox, debit) if c["result"]["code"].startswith("000.")]
     assert len(refunds) == 2
-    assert show_transaction(ctx, debit).balances["refunded"] == "15.00"
+    assert show_transaction(ctx, debit, actor=SYSTEM).balances["refunded"] == "15.00"

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bo_core.db.models import AuditRecord
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
 from bo_core.services.show import show_transaction
@@ -79,7 +80,7 @@ def test_a_full_reversal_sends_no_amount_and_releases_the_authorization(
     assert result.outcome == "success"
     [rv] = children_at_gateway(sandbox, pa)
     assert rv["paymentType"] == "RV" and rv["amount"] == "70.00"  # the gateway reversed the whole amount
-    assert show_transaction(opp, pa).balances["available"] == "0.00"
+    assert show_transaction(opp, pa, actor=SYSTEM).balances["available"] == "0.00"
 
 
 @pytest.mark.parametrize(("currency", "amount"), [("JPY", "1500"), ("BHD", "12.345"), ("EUR", "0.10")])
@@ -133,7 +134,9 @@ def test_the_gateway_refusing_what_bo_allows_is_a_rejected_child_with_the_refusa
     refused = [t for t in children_at_gateway(sandbox, pa) if t["paymentType"] == "RV"]
     assert [t["id"] for t in refused] == [result.uuid]
     assert row_counts(opp) == (before[0] + 1, before[1] + 2)  # the child; its attempt and its answer
-    assert show_transaction(opp, pa).balances["available"] == "70.00"  # the rejected reversal holds nothing
+    assert (
+        show_transaction(opp, pa, actor=SYSTEM).balances["available"] == "70.00"
+    )  # the rejected reversal holds nothing
     with opp.db.uow() as uow:
         records = uow.session.execute(
             select(AuditRecord).where(AuditRecord.child_uuid == result.uuid)
@@ -197,7 +200,7 @@ def test_a_bad_token_or_a_forbidden_entity_is_rejected_not_unknown(
     finally:
         sandbox.config(entities=None)
     assert children_at_gateway(sandbox, db) == []
-    assert show_transaction(opp, db).balances["available"] == "50.00"
+    assert show_transaction(opp, db, actor=SYSTEM).balances["available"] == "50.00"
 
 
 def test_a_replayed_idempotency_key_is_not_sent_again(opp: Context, sandbox: SandboxProcess) -> None:

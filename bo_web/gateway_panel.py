@@ -8,8 +8,8 @@ from bo_core.domain.errors import BoError
 from bo_core.services.context import Context
 from bo_core.services.gateway_reconcile import check_status
 from bo_core.services.show import TransactionDetails, TxView
-from bo_core.web.context import data_changed
-from bo_core.web.flash import flash
+from bo_web.context import data_changed
+from bo_web.flash import flash
 
 RESULT = "gateway_check_result"
 
@@ -21,7 +21,7 @@ def _pending(details: TransactionDetails) -> list[TxView]:
 
 def _check(uuid: str, username: str, ctx: Context) -> None:
     try:
-        report = check_status(ctx, uuid, username)
+        report = check_status(ctx, uuid, actor=username)
     except BoError as exc:
         flash(f"Check status: {exc.message}", "error")
         return

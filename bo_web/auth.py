@@ -25,8 +25,8 @@ from bo_core.domain.permissions import Permission, Role
 from bo_core.services import users
 from bo_core.services.access import role_of
 from bo_core.services.context import Context
-from bo_core.web.context import get_ctx
-from bo_core.web.flash import flash, show_flash
+from bo_web.context import get_ctx
+from bo_web.flash import flash, show_flash
 
 COOKIE_NAME = "bo_session"
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"
@@ -167,8 +167,10 @@ def _current_user(ctx: Context) -> SessionUser | None:
         flash("Your session has expired. Please sign in again.", "info")
         return None
     try:
-        role = role_of(ctx, username)
+        role = role_of(ctx, str(username))
     except PermissionDenied:
+        role = None
+    if role is None:
         flash("This account is disabled or no longer exists.", "warning")
         return None
     return SessionUser(username, st.session_state.get("name") or username, role)
