@@ -79,8 +79,10 @@ class SandboxProcess:
     def config(self, **values: Any) -> None:
         self.admin("config", values)
 
-    def state(self) -> dict[str, dict[str, Any]]:
-        data = self.http.get("/__sandbox/state").json()
+    def state(self, referenced_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """The sandbox's transactions (only the children of ``referenced_id`` if given)."""
+        params = {"referencedId": referenced_id} if referenced_id else {}
+        data = self.http.get("/__sandbox/state", params=params).json()
         return {t["id"]: t for t in data["transactions"]}
 
     def webhooks_in_flight(self) -> int:
@@ -172,7 +174,7 @@ def parent_at_gateway(
 
 
 def children_at_gateway(box: SandboxProcess, parent_id: str) -> list[dict[str, Any]]:
-    return [t for t in box.state().values() if t.get("referencedId") == parent_id]
+    return list(box.state(parent_id).values())
 
 
 def bo_children(ctx: Context, parent_id: str) -> list[Any]:

@@ -31,7 +31,7 @@ def test_a_refund_of_an_unresolved_capture_waits_and_is_stored_once_the_capture_
     sandbox.faults({"kind": "reset_after_booking"})
     sent = run_operation(opp, OperationRequest("capture", pa, analyst, amount="60.00"))
     assert sent.outcome == "unknown"
-    [capture] = [t for t in sandbox.state().values() if t.get("referencedId") == pa]
+    [capture] = list(sandbox.state(pa).values())
     refund = httpx.post(
         f"{sandbox.url}/v1/payments/{capture['id']}",
         data={"entityId": ENTITY, "paymentType": "RF", "amount": "10.00", "currency": "EUR"},
@@ -57,7 +57,7 @@ def test_a_status_change_is_audited_with_who_made_it_and_never_repeated(
     assert (
         sent.outcome == "unknown" and show_transaction(opp, db, actor=SYSTEM).balances["available"] == "0.00"
     )
-    [record] = [t for t in sandbox.state().values() if t.get("referencedId") == db]
+    [record] = list(sandbox.state(db).values())
     assert ingest(opp, record, "webhook").outcome == "updated"
     counts = row_counts(opp)
     assert ingest(opp, record, "webhook").outcome == UNCHANGED

@@ -100,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         if url.path == "/__sandbox/state":
-            return self._admin_state()
+            return self._admin_state(query.get("referencedId"))
         if url.path == "/__sandbox/faults":
             return self._send(200, self.server.sandbox.faults.describe())
         if not url.path.startswith("/v3/query"):
@@ -248,13 +248,12 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- admin --------------------------------------------------------------
 
-    def _admin_state(self) -> None:
+    def _admin_state(self, referenced_id: str | None) -> None:
+        """Every transaction (or the children of ``referencedId``) with its balances."""
         ledger = self.server.sandbox.ledger
         with ledger.lock:
-            txs = [
-                {**public(t), "minor": t["_minor"], "balances": ledger.balances(t["id"])}
-                for t in ledger.transactions.values()
-            ]
+            chosen = ledger.children(referenced_id) if referenced_id else list(ledger.transactions.values())
+            txs = [{**public(t), "minor": t["_minor"], "balances": ledger.balances(t["id"])} for t in chosen]
         self._send(200, {"transactions": txs, "pending_webhooks": self.server.sandbox.notifier.in_flight})
 
     def _admin(self, path: str, data: dict[str, Any]) -> None:

@@ -72,6 +72,8 @@ class Ledger:
     config: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    by_parent: dict[str, list[str]] = field(default_factory=dict)
+    """Children's ids per referenced id (balances stay cheap with many transactions)."""
 
     # --- persistence ------------------------------------------------------
 
@@ -82,6 +84,8 @@ class Ledger:
             data = json.loads(path.read_text(encoding="utf-8"))
             ledger.transactions = {t["id"]: t for t in data.get("transactions", [])}
             ledger.config = data.get("config", {})
+            for tx in ledger.transactions.values():
+                ledger._link(tx)
         return ledger
 
     def save(self) -> None:
@@ -95,7 +99,11 @@ class Ledger:
     # --- reading ------------------------------------------------------------
 
     def children(self, tx_id: str) -> list[dict[str, Any]]:
-        return [t for t in self.transactions.values() if t.get("referencedId") == tx_id]
+        return [self.transactions[i] for i in self.by_parent.get(tx_id, [])]
+
+    def _link(self, tx: dict[str, Any]) -> None:
+        if tx.get("referencedId"):
+            self.by_parent.setdefault(tx["referencedId"], []).append(tx["id"])
 
     def balances(self, tx_id: str) -> dict[str, int]:
         """Minor units per child type (counting successful and pending children)."""
@@ -134,6 +142,7 @@ class Ledger:
             "buildNumber": "sandbox",
         }
         self.transactions[tx["id"]] = tx
+        self._link(tx)
         return tx
 
     def back_office(self, ref_id: str, params: dict[str, str]) -> dict[str, Any]:
