@@ -53,4 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     assert opts.out is not None
     report.write(opts.out, result)
     print(f"wrote the {report.TITLES[result.backend]} section of {opts.out}")
+    wrong = report.wrong_rows(result)
+    if wrong:
+        print(f"error: the service's rows differ from the floor's in: {', '.join(wrong)}", file=sys.stderr)
+        return 1
     return 0

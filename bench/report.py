@@ -41,8 +41,12 @@ How each figure is taken:
   `count_matches`, `show_transaction` + `transaction_history`, `export_csv`,
   `run_operation`), wall-clock time in the harness process, `actor=SYSTEM`.
 - **Floor**: the same query written by hand, run on the raw driver
-  (`sqlite3` / `psycopg`) over the same connection settings; it returns the same
-  rows (checked: the *Same rows* column).
+  (`sqlite3` / `psycopg`) over the same connection settings, with the values a
+  developer binds there: date bounds as a naive UTC `datetime` (psycopg) or the
+  text `sqlite3`'s own adapter sends (`YYYY-MM-DD HH:MM:SS`), and for the keyset
+  page the previous page's last `(created_at, id)` exactly as the driver
+  returned it. It must return the same rows (the *Same rows* column); a run
+  where any search or the export differs exits with an error.
 - **Naive**: a separate process reads the whole `transactions` table with
   `pandas.read_sql` and filters, sorts and pages it in pandas; each figure is the
   read plus that workload's filtering, measured fewer times (it is slow). Its
@@ -80,6 +84,16 @@ def search_pass(w: WorkloadResult) -> tuple[bool, str]:
     return ok, "pass" if ok else "**FAIL** (" + "; ".join(reasons) + ")"
 
 
+def _rows_compared(w: WorkloadResult) -> bool:
+    """Searches and the export return rows (or a count) that must equal the floor's."""
+    return w.kind == "search" or w.name.startswith("export")
+
+
+def wrong_rows(r: BackendReport) -> list[str]:
+    """Names of the workloads whose service result differs from the floor's."""
+    return [w.name for w in r.workloads if _rows_compared(w) and not w.same_rows]
+
+
 def _workload_table(r: BackendReport) -> list[str]:
     lines = [
         "| Workload | Result | Service p50 ms | Service p95 ms | Floor p95 ms | Naive p50 ms "
@@ -90,7 +104,7 @@ def _workload_table(r: BackendReport) -> list[str]:
         naive = w.naive.p50 if w.naive else None
         faster = _ratio(naive / w.service.p95) if naive else "—"
         verdict = search_pass(w)[1] if w.kind == "search" else "reported"
-        same = "yes" if w.same_rows else ("no" if w.kind == "search" or w.name.startswith("export") else "—")
+        same = "yes" if w.same_rows else ("no" if _rows_compared(w) else "—")
         lines.append(
             f"| {w.title} | {w.result} | {_ms(w.service.p50)} | {_ms(w.service.p95)} | {_ms(w.floor.p95)} "
             f"| {_ms(naive)} | {_ratio(w.service.p95 / w.floor.p95)} | {faster} | {same} | {verdict} |"

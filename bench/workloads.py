@@ -51,8 +51,16 @@ class Sql:
         self.amount = "+amount_minor" if dialect == "sqlite" else "amount_minor"
 
     def ts(self, moment: datetime) -> Any:
+        """A date bound as a developer binds it on the raw driver, not in the product's own spelling.
+
+        PostgreSQL: a naive UTC ``datetime`` (the column is ``timestamp``).
+        SQLite: the text ``sqlite3``'s own datetime adapter sends,
+        ``YYYY-MM-DD HH:MM:SS`` (with ``.ffffff`` only when there are
+        microseconds), which is also what one types by hand. Binding the
+        product's spelling here would hide any disagreement about spellings.
+        """
         naive = moment.astimezone(UTC).replace(tzinfo=None)
-        return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else naive
+        return naive.isoformat(" ") if self.dialect == "sqlite" else naive
 
     def prefix(self, column: str, value: str) -> tuple[str, list[Any]]:
         col = f'{column} COLLATE "C"' if self.dialect == "postgresql" else column
@@ -102,6 +110,25 @@ def _page_floor(
 ) -> Callable[[Any], list[str]]:
     statement, params = sql.page(where, args, offset, sort_matches=sort_matches)
     return lambda conn: _uuids(fetch(conn, statement, params))
+
+
+def _keyset_floor(sql: Sql, cursor_id: int) -> Callable[[Any], list[str]]:
+    """The page after row ``cursor_id``, the way one pages on the raw driver.
+
+    The cursor is the previous page's last ``(created_at, id)`` exactly as the
+    driver returned it (read once, untimed), bound back unchanged.
+    """
+    m = sql.mark
+    statement, _ = sql.page([f"(created_at, id) < ({m}, {m})"], [])
+    cursor: list[Any] = []
+
+    def floor(conn: Any) -> list[str]:
+        if not cursor:
+            last = f"SELECT created_at, id FROM transactions WHERE id = {m}"
+            cursor.extend(fetch(conn, last, [cursor_id])[0])
+        return _uuids(fetch(conn, statement, cursor))
+
+    return floor
 
 
 def _page_service(ctx: Context, filters: search.SearchFilters, **kw: Any) -> Callable[[], list[str]]:
@@ -164,9 +191,7 @@ def search_workloads(ctx: Context, p: Params, dialect: str) -> list[Workload]:
             f"Page {page}, keyset (cursor)",
             "search",
             _page_service(ctx, everything, after=cursor, page=page),
-            _page_floor(
-                sql, ["(created_at, id) < (" + f"{m}, {m})"], [sql.ts(p.deep_cursor_at), p.deep_cursor_id]
-            ),
+            _keyset_floor(sql, p.deep_cursor_id),
         )
     )
     out.append(

@@ -180,14 +180,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _summary_dict(row: Any) -> dict[str, Any]:
-    data = (
-        dict(row.__dict__)
-        if hasattr(row, "__dict__")
-        else {f: getattr(row, f) for f in row.__dataclass_fields__}
-    )
+    from bo_core.services.export import plain
+
+    data: dict[str, Any] = plain(row)
     data.pop("amount_minor", None)
-    if hasattr(data.get("created_at"), "isoformat"):
-        data["created_at"] = data["created_at"].isoformat()
     return data
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ _COOKIE_PENDING = "_cookie_pending"
 _SIGN_OUT = "_sign_out"
 _RESUME = "_resume_page"
 NAVIGATION_READY = "_navigation_ready"
+_STARTUP_CHECKED = "_startup_checked"
 
 
 @dataclass(frozen=True)
@@ -186,9 +186,12 @@ def _restore_sign_in_time(ctx: Context, auth: Any) -> None:
 def gate() -> SessionUser:
     """Return the signed-in user, or render the sign-in page and stop the run."""
     ctx = get_ctx()
-    problems = startup_problems(ctx)
-    if problems:
-        _refuse_to_start(problems)
+    if not st.session_state.get(_STARTUP_CHECKED):
+        # Checked once per session (it reads the database); a refusal is re-checked on every run.
+        problems = startup_problems(ctx)
+        if problems:
+            _refuse_to_start(problems)
+        st.session_state[_STARTUP_CHECKED] = True
     auth: Any = None
     if st.session_state.pop(_SIGN_OUT, False):
         auth = _authenticator(ctx)
@@ -210,20 +213,20 @@ def gate() -> SessionUser:
     return user
 
 
-def guard(permission: Permission = Permission.TRANSACTIONS_VIEW) -> SessionUser:
+def guard(page: str, permission: Permission = Permission.TRANSACTIONS_VIEW) -> SessionUser:
     """First line of every page: signed in, and the role grants ``permission``.
 
-    A page opened by URL on a freshly started server runs without ``app.py``
-    (no navigation, no sidebar); once signed in, it is reopened through
-    ``app.py`` with the same query parameters.
+    ``page`` is the page script's own ``__file__``. A page opened by URL on a
+    freshly started server runs without ``app.py`` (no navigation, no sidebar);
+    once signed in, it is reopened through ``app.py`` with the same query
+    parameters.
     """
     user = gate()
     if not user.can(permission):
         st.error(f"Your role ({user.role.name}) does not give access to this page.")
         st.stop()
     if not st.session_state.get(NAVIGATION_READY):
-        page = Path(sys._getframe(1).f_globals.get("__file__", "app.py"))
-        st.session_state[_RESUME] = (f"pages/{page.name}", st.query_params.to_dict())
+        st.session_state[_RESUME] = (f"pages/{Path(page).name}", st.query_params.to_dict())
         st.switch_page("app.py")
     return user
 

@@ -8,10 +8,17 @@ from typing import Any
 
 from babel.numbers import format_currency
 
+from bo_core.domain.balances import RELEVANT_BALANCES
 from bo_core.domain.errors import BoError
-from bo_core.domain.money import Money, exponent
+from bo_core.domain.money import Money
+from bo_core.domain.types import Operation, Status, TxType
 
-STATUS_BADGE = {"success": "🟢 Success", "pending": "🟡 Pending", "rejected": "🔴 Rejected"}
+STATUS_BADGE: dict[str, str] = {
+    Status.SUCCESS: "🟢 Success",
+    Status.PENDING: "🟡 Pending",
+    Status.REJECTED: "🔴 Rejected",
+}
+STATUSES = [s.value for s in Status]
 OUTCOME_BADGE = {
     "success": "🟢 Success",
     "refused": "🔴 Refused",
@@ -20,62 +27,61 @@ OUTCOME_BADGE = {
 }
 CASH_FLOW = {"in": "⬇️ Money in", "out": "⬆️ Money out", "none": "No money moves"}
 OUTCOME_LABEL = {"success": "Success", "refused": "Refused", "pending": "Pending", "rejected": "Rejected"}
-_MONEY_IN_BALANCES = {
+BALANCE_LABELS = {
     "amount": "Amount",
+    "captured": "Captured",
+    "reversed": "Reversed",
     "refunded": "Refunded",
     "charged_back": "Charged back",
     "chargeback_reversed": "Chargeback reversed",
     "available": "Refundable",
 }
-# Which balances (keys of ``Balances.as_dict()``) mean something for each type, with their labels.
-BALANCES_BY_TYPE: dict[str, dict[str, str]] = {
-    "PA": {"amount": "Authorized", "captured": "Captured", "reversed": "Reversed", "available": "Capturable"},
-    "CP": _MONEY_IN_BALANCES,
-    "DB": _MONEY_IN_BALANCES,
-    "RB": _MONEY_IN_BALANCES,
-    "CB": {"amount": "Amount", "chargeback_reversed": "Chargeback reversed", "available": "Reversible"},
+# Per type, the words for its amount and for what is still available.
+_TYPE_LABELS: dict[str, dict[str, str]] = {
+    "PA": {"amount": "Authorized", "available": "Capturable"},
+    "CB": {"available": "Reversible"},
 }
-AMOUNT_ONLY = {"amount": "Amount"}  # RF, RV, CR: nothing can follow them
-# Operation buttons: this order, the first of these that is offered is the primary one.
-OPERATION_ORDER = ("capture", "reversal", "refund", "chargeback", "chargeback_reversal", "rebill")
+# The first offered of these is the primary button; the order is the Operation enum's.
 PRIMARY_OPERATIONS = ("capture", "refund")
 
 
 def balance_labels(tx_type: str) -> dict[str, str]:
-    """The balances worth showing for a transaction of ``tx_type``, key → label."""
-    return BALANCES_BY_TYPE.get(tx_type, AMOUNT_ONLY)
+    """The balances worth showing for a transaction of ``tx_type`` (``RELEVANT_BALANCES``), key → label."""
+    labels = {**BALANCE_LABELS, **_TYPE_LABELS.get(tx_type, {})}
+    return {key: labels[key] for key in RELEVANT_BALANCES[TxType(tx_type)]}
 
 
 def ordered_operations(operations: list[str]) -> list[tuple[str, bool]]:
-    """Offered operations in display order, each with whether it is the primary button."""
-    ordered = sorted(operations, key=lambda op: OPERATION_ORDER.index(op) if op in OPERATION_ORDER else 99)
+    """Offered operations in the order of ``Operation``, each with whether it is the primary button."""
+    order = [op.value for op in Operation]
+    ordered = sorted(operations, key=lambda op: order.index(op) if op in order else len(order))
     primary = next((op for op in ordered if op in PRIMARY_OPERATIONS), None)
     return [(op, op == primary) for op in ordered]
 
 
-def amount_code(amount: str, currency: str) -> str:
-    """``"1234.5", "CHF"`` → ``1,234.50 CHF``: unambiguous for every currency (``$`` is not)."""
+def money(amount: Money | str | int | None, currency: str | None = None) -> str:
+    """The one money format of the whole UI: ``1,234.50 EUR``.
+
+    Digits grouped, the currency's own decimals (``1,235 JPY``, ``1.250 BHD``),
+    then the ISO code: unambiguous for every currency (``$`` is not). Takes a
+    ``Money``, or a decimal string or minor units with the currency.
+    """
+    if amount is None:
+        return ""
     try:
-        return format_currency(Decimal(amount), currency, format="#,##0.00 ¤¤", locale="en_US")
-    except (ArithmeticError, ValueError):
-        return f"{amount} {currency}"
+        if isinstance(amount, Money):
+            value, currency = amount.decimal, amount.currency
+        elif isinstance(amount, int) and currency:
+            value = Money(amount, currency).decimal
+        else:
+            value = Decimal(str(amount))
+        return format_currency(value, currency or "", format="#,##0.00 ¤¤", locale="en_US")
+    except (ArithmeticError, ValueError, BoError):
+        return f"{amount} {currency or ''}".strip()
 
 
 def status_badge(status: str) -> str:
     return STATUS_BADGE.get(status, status)
-
-
-def money(amount: str | int, currency: str) -> str:
-    """``"12.50", "EUR"`` (or minor units) → ``€12.50``; falls back to the plain form."""
-    try:
-        if isinstance(amount, int):
-            return Money(amount, currency).format()
-        digits = exponent(currency)
-        whole, _, frac = amount.lstrip("-").partition(".")
-        value = int(whole) * 10**digits + int(frac.ljust(digits, "0") or "0")
-        return Money(-value if amount.startswith("-") else value, currency).format()
-    except (ValueError, KeyError, BoError):
-        return f"{amount} {currency}"
 
 
 def when(value: str | datetime | None) -> str:

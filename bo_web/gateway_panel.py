@@ -43,7 +43,7 @@ def render_pending(ctx: Context, details: TransactionDetails, username: str) -> 
     for view in pending:
         left, right = st.columns([4, 1])
         left.warning(
-            f"**{view.type_label} {view.amount} {view.currency}** (`{view.transaction_id}`): "
+            f"**{view.type_label} {view.amount}** (`{view.transaction_id}`): "
             f"{view.pending_reason or 'outcome unknown at the gateway'}"
         )
         right.button(

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from bo_core.domain.errors import BoError
+from bo_core.domain.fields import MEMO_MAX, TRANSACTION_ID_MAX, USAGE_MAX
 from bo_core.domain.result_codes import describe
 from bo_core.domain.types import Operation
 from bo_core.services.execute import (
@@ -30,8 +31,9 @@ FIELDS = ("op_amount", "op_usage", "op_txid", "op_memo")
 def prefill_amount(details: TransactionDetails, operation: Operation) -> str:
     """The most the operation may take; a rebill starts from the debit's amount."""
     if operation is Operation.REBILL:
-        return details.transaction.amount
-    return details.balances.get("available", "")
+        return details.transaction.amount.to_str()
+    available = details.balances.get("available")
+    return available.to_str() if available is not None else ""
 
 
 def open_dialog(details: TransactionDetails, operation: str, username: str) -> None:
@@ -133,11 +135,14 @@ def _form(details: TransactionDetails, op: Operation, state: dict[str, Any], use
             st.text_input(f"Amount ({tx.currency})", key="op_amount", max_chars=40)
         else:
             st.info(f"A reversal releases the whole open amount: {fmt.money(available, tx.currency)}.")
-        st.text_input("Usage", key="op_usage", max_chars=127, help="Statement descriptor, optional")
+        st.text_input("Usage", key="op_usage", max_chars=USAGE_MAX, help="Statement descriptor, optional")
         st.text_input(
-            "Transaction ID", key="op_txid", max_chars=255, help="Your reference for the new transaction"
+            "Transaction ID",
+            key="op_txid",
+            max_chars=TRANSACTION_ID_MAX,
+            help="Your reference for the new transaction",
         )
-        st.text_area("Memo", key="op_memo", max_chars=1000, help="Internal note, optional")
+        st.text_area("Memo", key="op_memo", max_chars=MEMO_MAX, help="Internal note, optional")
         submitted = st.form_submit_button(f"Submit {op.label.lower()}", type="primary")
     if submitted:
         _submit(state, username)

@@ -14,7 +14,7 @@ from bo_web.errors import explain
 from bo_web.flash import show_flash
 from bo_web.vocab import Operation
 
-user = guard()
+user = guard(__file__)
 ctx = get_ctx()
 uuid = st.query_params.get("uuid", "").strip()
 

@@ -17,7 +17,7 @@ from bo_web.vocab import Operation, Outcome, Permission
 
 PAGE_SIZE = 100
 
-user = guard(Permission.HISTORY_VIEW)
+user = guard(__file__, Permission.HISTORY_VIEW)
 ctx = get_ctx()
 
 
@@ -81,18 +81,21 @@ try:
         merchant=merchant,
         currency=currency,
     )
-    stats = history.history_stats(ctx, filters, actor=user.username)
+    # Totals and charts are analytics: shown to roles with analytics:view only.
+    analytics = user.can(Permission.ANALYTICS_VIEW)
+    stats = history.history_stats(ctx, filters, actor=user.username) if analytics else None
 except Exception as exc:
     st.error(explain(exc))
     st.stop()
 
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Attempts", f"{stats.attempts:,}")
-m2.metric("Successful", f"{stats.successes:,}")
-m3.metric("Refused", f"{stats.refusals:,}")
-m4.metric("Success rate", f"{stats.successes / stats.attempts:.0%}" if stats.attempts else "—")
+if stats is not None:
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Attempts", f"{stats.attempts:,}")
+    m2.metric("Successful", f"{stats.successes:,}")
+    m3.metric("Refused", f"{stats.refusals:,}")
+    m4.metric("Success rate", f"{stats.successes / stats.attempts:.0%}" if stats.attempts else "—")
 
-if stats.attempts:
+if stats is not None and stats.attempts:
     st.subheader("Operations per day")
     per_day = pd.DataFrame(stats.per_day_by_operation, columns=["Day", "Operation", "Attempts"])
     per_day["Operation"] = per_day["Operation"].map(lambda o: Operation(o).label)
@@ -103,12 +106,17 @@ if stats.attempts:
     left, right = st.columns(2)
     with left:
         st.subheader("Refunded and charged back")
-        amounts = pd.DataFrame(stats.amounts_by_currency, columns=["Currency", "Refunded", "Charged back"])
+        amounts = pd.DataFrame(
+            [
+                (cur, float(refunded.decimal), float(charged.decimal))
+                for cur, refunded, charged in stats.amounts_by_currency
+            ],
+            columns=["Currency", "Refunded", "Charged back"],
+        )
         if amounts.empty:
             st.caption("Nothing refunded or charged back.")
         else:
-            chart = amounts.assign(**{c: amounts[c].astype(float) for c in ("Refunded", "Charged back")})
-            st.bar_chart(chart, x="Currency", y=["Refunded", "Charged back"], stack=False)
+            st.bar_chart(amounts, x="Currency", y=["Refunded", "Charged back"], stack=False)
             st.caption("Each currency in its own units.")
     with right:
         st.subheader("Attempts per user")
@@ -138,7 +146,12 @@ if entries:
     )
 else:
     st.info("No operation attempt matches these filters.")
-last_page = max(1, -(-stats.attempts // PAGE_SIZE))
+if stats is not None:
+    last_page = max(1, -(-stats.attempts // PAGE_SIZE))
+    of_pages = f" of {last_page:,}"
+else:  # without the totals, a full page means there may be another one
+    last_page = page_no + 1 if len(entries) == PAGE_SIZE else page_no
+    of_pages = ""
 p1, p2, p3 = st.columns([1, 2, 1], vertical_alignment="center")
 p1.button(
     "◀ Prev",
@@ -147,7 +160,7 @@ p1.button(
     on_click=st.session_state.update,
     args=({"h_page": page_no - 1},),
 )
-p2.markdown(f"Page **{page_no}** of {last_page:,}")
+p2.markdown(f"Page **{page_no}**{of_pages}")
 p3.button(
     "Next ▶",
     key="h_next",

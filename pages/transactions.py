@@ -18,9 +18,8 @@ from bo_web.vocab import TxType
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
-STATUSES = ["success", "pending", "rejected"]
 
-user = guard()
+user = guard(__file__)
 ctx = get_ctx()
 
 
@@ -61,7 +60,7 @@ with st.container(border=True):
         bind="query-params",
     )
     statuses = c3.multiselect(
-        "Status", STATUSES, format_func=fmt.status_badge, key="status", bind="query-params"
+        "Status", fmt.STATUSES, format_func=fmt.status_badge, key="status", bind="query-params"
     )
     merchant = c4.selectbox(
         "Merchant",
@@ -157,7 +156,7 @@ frame = pd.DataFrame(
         "Created (UTC)": [r.created_at.replace(tzinfo=None) for r in result.rows],
         "Type": [TxType(r.type).label for r in result.rows],
         "Status": [fmt.status_badge(r.status) for r in result.rows],
-        "Amount": [fmt.amount_code(r.amount, r.currency) for r in result.rows],
+        "Amount": [fmt.money(r.amount, r.currency) for r in result.rows],
         "Transaction ID": [r.transaction_id for r in result.rows],
         "Merchant": [r.merchant for r in result.rows],
         "Card": [f"•••• {r.last4}" if r.last4 else "" for r in result.rows],

@@ -12,7 +12,7 @@ from bo_web.errors import explain
 from bo_web.flash import flash, show_flash
 from bo_web.vocab import Permission
 
-user = guard(Permission.USERS_MANAGE)
+user = guard(__file__, Permission.USERS_MANAGE)
 ctx = get_ctx()
 roles = sorted(ctx.settings.roles)
 

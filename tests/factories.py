@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
-from bo_core.db.models import AuditRecord, TransactionRow
+from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import SYSTEM
 from bo_core.services import users
 from bo_core.services.context import Context
+from tests.rows import row_counts
+
+__all__ = ["PASSWORD", "Clock", "add_tx", "add_user", "row_counts"]
 
 PASSWORD = "correct horse battery staple"
 
@@ -71,13 +72,3 @@ def add_tx(
         uow.session.add(row)
         uow.commit()
     return row.uuid
-
-
-def row_counts(ctx: Context) -> tuple[int, int]:
-    """(transactions, audit records) in the database."""
-    with ctx.db.uow() as uow:
-        s = uow.session
-        return (
-            s.execute(select(func.count()).select_from(TransactionRow)).scalar_one(),
-            s.execute(select(func.count()).select_from(AuditRecord)).scalar_one(),
-        )

@@ -47,11 +47,13 @@ def _batches(rows: Iterable[Row]) -> Iterator[list[Row]]:
 def _insert(conn: Connection, rows: Iterable[Row], progress: Progress | None) -> int:
     """Batched ``executemany`` of one INSERT.
 
-    Values go through each column type's own bind processor, so timestamps are
-    stored exactly as the ORM stores them.
+    Values go through each column type's bind processor for this dialect (the
+    type's ``dialect_impl``: the bare type's processor skips the dialect's own
+    step), so timestamps are stored exactly as the ORM stores them
+    (``bo_core.db.timestamps``).
     """
     table = TransactionRow.__table__
-    types = [table.c[c].type for c in COLUMNS]
+    types = [table.c[c].type.dialect_impl(conn.dialect) for c in COLUMNS]
     processors = [(i, p) for i, t in enumerate(types) if (p := t.bind_processor(conn.dialect)) is not None]
     marks = ", ".join("?" for _ in COLUMNS)  # SQLite's parameter style
     statement = f"INSERT INTO transactions ({', '.join(COLUMNS)}) VALUES ({marks})"

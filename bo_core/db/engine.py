@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from bo_core.config import normalize_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "bo_write"
+PGBOUNCER_ENV = "BO_DB_PGBOUNCER"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -38,7 +40,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    if behind_pgbouncer():
+        # A pooler in transaction mode hands each transaction to any server
+        # connection, where psycopg's prepared statements would not exist.
+        kwargs["connect_args"] = {"prepare_threshold": None, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
+
+
+def behind_pgbouncer() -> bool:
+    """``BO_DB_PGBOUNCER=1``: PostgreSQL is reached through PgBouncer in transaction mode."""
+    return os.environ.get(PGBOUNCER_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Date, Select, case, cast, func, or_, select
@@ -11,29 +12,6 @@ from bo_core.domain.filters import HistoryFilters
 from bo_core.domain.types import Operation, Outcome
 
 A = AuditRecord.__table__.c
-
-COLUMNS = (
-    A.seq,
-    A.created_at,
-    A.username,
-    A.role,
-    A.operation,
-    A.parent_uuid,
-    A.child_uuid,
-    A.merchant,
-    A.currency,
-    A.amount_minor,
-    A.available_before_minor,
-    A.available_after_minor,
-    A.transaction_id,
-    A.usage,
-    A.memo,
-    A.outcome,
-    A.result_code,
-    A.message,
-    A.idempotency_key,
-)
-"""The columns of one history row."""
 
 
 def conditions(f: HistoryFilters) -> list[ColumnElement[bool]]:
@@ -54,14 +32,15 @@ def conditions(f: HistoryFilters) -> list[ColumnElement[bool]]:
     return out
 
 
-def newest_first(f: HistoryFilters) -> Select[Any]:
-    return select(*COLUMNS).where(*conditions(f)).order_by(A.created_at.desc(), A.seq.desc())
+def newest_first(f: HistoryFilters, columns: Sequence[str]) -> Select[Any]:
+    """The ``columns`` of the attempts matching ``f``, newest first."""
+    return select(*(A[c] for c in columns)).where(*conditions(f)).order_by(A.created_at.desc(), A.seq.desc())
 
 
-def of_transaction(uuid: str) -> Select[Any]:
+def of_transaction(uuid: str, columns: Sequence[str]) -> Select[Any]:
     """Attempts on ``uuid`` (as parent) and the one that created it, newest first."""
     return (
-        select(*COLUMNS)
+        select(*(A[c] for c in columns))
         .where(or_(A.parent_uuid == uuid, A.child_uuid == uuid))
         .order_by(A.created_at.desc(), A.seq.desc())
     )

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -17,8 +18,29 @@ from sqlalchemy import (
     TypeDecorator,
     text,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from bo_core.db.timestamps import SQLITE_STORAGE_FORMAT
+from bo_core.domain.fields import IDEMPOTENCY_KEY_MAX, TRANSACTION_ID_MAX, USAGE_MAX
+from bo_core.domain.types import Source, Status, TxType
+
+
+def _by_value(kind: type[Any], length: int) -> Enum:
+    """A ``StrEnum`` column stored by value in a VARCHAR; rows read back as members.
+
+    The database's CHECK constraints (migration 0003a) refuse any other value.
+    """
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -26,6 +48,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=False)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":  # one fixed-width text spelling (see bo_core.db.timestamps)
+            stored = sqlite.DATETIME(storage_format=SQLITE_STORAGE_FORMAT)  # type: ignore[no-untyped-call]
+            return dialect.type_descriptor(stored)
+        return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -59,8 +87,8 @@ class TransactionRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     uuid: Mapped[uuid32] = mapped_column(unique=True)
-    transaction_id: Mapped[str] = mapped_column(String(255))
-    type: Mapped[str] = mapped_column(String(2))
+    transaction_id: Mapped[str] = mapped_column(String(TRANSACTION_ID_MAX))
+    type: Mapped[TxType] = mapped_column(_by_value(TxType, 2))
     parent_uuid: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("transactions.uuid"), nullable=True
     )
@@ -68,7 +96,7 @@ class TransactionRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     result_code: Mapped[str] = mapped_column(String(11))
     result_description: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[Status] = mapped_column(_by_value(Status, 10))
     merchant: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     payment_method: Mapped[str] = mapped_column(String(8))
@@ -80,10 +108,10 @@ class TransactionRow(Base):
     customer_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
     customer_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     customer_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
-    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    usage: Mapped[str | None] = mapped_column(String(USAGE_MAX), nullable=True)
     memo: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[utc]
-    source: Mapped[str] = mapped_column(String(12))
+    source: Mapped[Source] = mapped_column(_by_value(Source, 12))
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Gateway mode: why a back-office child is still pending, and the UUID it had
     # while its attempt was in flight (before the gateway's id replaced it).
@@ -145,13 +173,15 @@ class AuditRecord(Base):
     amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     available_before_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     available_after_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(TRANSACTION_ID_MAX), nullable=True)
+    usage: Mapped[str | None] = mapped_column(String(USAGE_MAX), nullable=True)
     memo: Mapped[str | None] = mapped_column(Text, nullable=True)
     outcome: Mapped[str] = mapped_column(String(10))
     result_code: Mapped[str] = mapped_column(String(11))
     message: Mapped[str] = mapped_column(String(500))
-    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(IDEMPOTENCY_KEY_MAX), nullable=True, unique=True
+    )
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -16,7 +16,6 @@ from bo_core.db.models import TransactionRow
 from bo_core.db.search_sql import (
     FOUR_DIGITS,
     HEX32,
-    ROW_COLUMNS,
     T,
     amount_in,
     brand_condition,
@@ -133,14 +132,14 @@ def _sparse_prefix_search(conn: Connection, f: SearchFilters) -> bool:
     return found < PREFIX_DENSE_MATCHES
 
 
-def ordered(conn: Connection, f: SearchFilters) -> Select[Any]:
-    """The matches of ``f`` as ``ROW_COLUMNS``, newest first (``created_at DESC, id DESC``)."""
+def ordered(conn: Connection, f: SearchFilters, columns: tuple[Any, ...]) -> Select[Any]:
+    """The matches of ``f`` as ``columns``, newest first (``created_at DESC, id DESC``)."""
     where = conditions(conn, f, by_date=True)
     newest = T.created_at.desc()
     if _sparse_prefix_search(conn, f):
         # "+ interval 0": same order, but not the date index's, so the matches are sorted.
         newest = T.created_at.op("+")(literal_column("interval '0 seconds'")).desc()
-    return select(*ROW_COLUMNS).where(*where).order_by(newest, T.id.desc())
+    return select(*columns).where(*where).order_by(newest, T.id.desc())
 
 
 def count(conn: Connection, f: SearchFilters, cap: int | None) -> int:

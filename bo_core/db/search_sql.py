@@ -8,6 +8,7 @@ listed by skipping through an index with a recursive query.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, cast
 
@@ -21,27 +22,10 @@ T = TransactionRow.__table__.c
 HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 FOUR_DIGITS = re.compile(r"^\d{4}$")
 
-ROW_COLUMNS = (
-    T.uuid,
-    T.transaction_id,
-    T.type,
-    T.status,
-    T.result_code,
-    T.amount_minor,
-    T.currency,
-    T.merchant,
-    T.channel,
-    T.payment_method,
-    T.brand,
-    T.last4,
-    T.holder,
-    T.customer_email,
-    T.created_at,
-    T.parent_uuid,
-    T.source,
-    T.id,
-)
-"""The columns of one search row, in the order ``services.search`` unpacks them."""
+
+def row_columns(names: Sequence[str]) -> tuple[Any, ...]:
+    """The columns ``names`` of ``transactions``, then ``id`` (the keyset's tie-breaker)."""
+    return (*(T[name] for name in names), T.id)
 
 
 def _next_prefix(prefix: str) -> str | None:

@@ -10,6 +10,8 @@ from itertools import accumulate
 from random import Random
 from typing import Generic, TypeVar
 
+from bo_core.domain.money import exponent
+
 T = TypeVar("T")
 
 
@@ -76,7 +78,6 @@ AMOUNT_SHAPE: dict[str, tuple[float, float, float]] = {
     "JPY": (5_500.0, 100.0, 600_000.0),
     "BHD": (18.0, 0.5, 1_800.0),
 }
-EXPONENT = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "BHD": 3}
 
 FIRST_NAMES: dict[str, tuple[str, ...]] = {
     "DE": ("Lukas", "Anna", "Jürgen", "Sophie", "Maximilian", "Lea", "Felix", "Marie", "Jonas", "Hannah"),
@@ -172,7 +173,7 @@ def amount_minor(rng: Random, currency: str) -> int:
     """A purchase amount, log-normally spread around the currency's median."""
     median, low, high = AMOUNT_SHAPE[currency]
     major = min(high, max(low, rng.lognormvariate(0.0, 0.9) * median))
-    unit: int = 10 ** EXPONENT[currency]
+    unit: int = 10 ** exponent(currency)
     minor = round(major * unit)
     if currency == "JPY":
         return max(100, minor // 10 * 10)

@@ -54,9 +54,9 @@ DAY = 86_400
 HISTORY_SECONDS = 90 * DAY
 MIN_GAP_SECONDS = 5  # smallest gap between a parent and its child near now
 CAPTURE_SPACING_SECONDS = 5 * DAY
-SUCCESS = "000.000.000"
-EXTERNAL_UPDATE = "000.600.000"
-PENDING = "000.200.000"
+SUCCESS = rc.SUCCESS
+EXTERNAL_UPDATE = rc.EXTERNAL_UPDATE
+PENDING = rc.PENDING
 
 _PA_SCENARIOS: cat.Weighted[str] = cat.Weighted(
     (

@@ -13,7 +13,7 @@ operations can never overspend; REJECTED children count for nothing):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bo_core.domain.money import Money
@@ -28,6 +28,19 @@ class TxFacts:
     type: TxType
     status: Status
     amount: Money
+
+
+RELEVANT_BALANCES: Mapping[TxType, tuple[str, ...]] = {
+    TxType.PA: ("amount", "captured", "reversed", "available"),
+    TxType.CP: ("amount", "refunded", "charged_back", "chargeback_reversed", "available"),
+    TxType.DB: ("amount", "refunded", "charged_back", "chargeback_reversed", "available"),
+    TxType.RB: ("amount", "refunded", "charged_back", "chargeback_reversed", "available"),
+    TxType.CB: ("amount", "chargeback_reversed", "available"),
+    TxType.RF: ("amount",),
+    TxType.RV: ("amount",),
+    TxType.CR: ("amount",),
+}
+"""Which balances (keys of ``Balances.as_dict()``) mean something for each type, in display order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,18 @@ class Balances:
     available: Money
     """What the main operation may still take: capturable for a PA, refundable
     for CP/DB/RB, reversible for a CB, zero for the rest."""
+
+    def amounts(self) -> dict[str, Money]:
+        """The amounts by name (the keys of ``RELEVANT_BALANCES``)."""
+        return {
+            "amount": self.amount,
+            "captured": self.captured,
+            "reversed": self.reversed,
+            "refunded": self.refunded,
+            "charged_back": self.charged_back,
+            "chargeback_reversed": self.chargeback_reversed,
+            "available": self.available,
+        }
 
     def as_dict(self) -> dict[str, str]:
         """Decimal strings, for JSON and display."""

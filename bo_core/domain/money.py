@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import get_currency_precision, list_currencies
 
 from bo_core.domain.errors import InputError, InvalidAmount
 
@@ -37,11 +37,17 @@ def exponent(currency: str) -> int:
     return int(get_currency_precision(check_currency(currency)))
 
 
-@dataclass(frozen=True, slots=True, order=True)
+class CurrencyMismatch(TypeError, ValueError):
+    """Two amounts in different currencies were added, subtracted or ordered."""
+
+
+@dataclass(frozen=True, slots=True)
 class Money:
     """An immutable amount: integer minor units plus currency.
 
-    Arithmetic between different currencies is refused.
+    Arithmetic and ordering between different currencies are refused
+    (``CurrencyMismatch``), as in py-moneyed: 100 EUR is neither more nor less
+    than 5 JPY. Equality is plain: amounts in different currencies are unequal.
     """
 
     minor: int
@@ -49,7 +55,31 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+            raise CurrencyMismatch(f"cannot mix {self.currency} and {other.currency}")
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.minor < other.minor
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.minor <= other.minor
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.minor > other.minor
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.minor >= other.minor
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
@@ -70,10 +100,6 @@ class Money:
     def to_str(self) -> str:
         """Plain decimal string with exactly the currency's digits: ``12.50``."""
         return minor_to_str(self.minor, self.currency)
-
-    def format(self, locale: str = "en_US") -> str:
-        """Display form with the currency sign: ``€12.50``."""
-        return format_currency(self.decimal, self.currency, locale=locale)
 
     def __str__(self) -> str:
         return f"{self.to_str()} {self.currency}"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bo_core.domain.errors import ConfigurationError, InputError
-from bo_core.domain.money import Money, check_currency, parse_amount
+from bo_core.domain.money import Money, check_currency, exponent, known_currencies, parse_amount
 from bo_core.domain.types import Operation
 
 
@@ -107,19 +107,42 @@ def roles_from_toml(text: str) -> dict[str, Role]:
         for currency, amount in dict(spec.get("rebill_limits", {})).items():
             limits[currency] = str(amount)
         role = Role(name=name, permissions=frozenset(perms), rebill_limits=limits)
-        for currency in limits:
-            try:
-                if currency != "*":
-                    check_currency(currency)
-                role.rebill_limit("EUR" if currency == "*" else currency)  # validates the amounts
-            except InputError as exc:
-                raise ConfigurationError(f"role {name!r}: rebill limit {currency}: {exc.message}") from None
+        _check_rebill_limits(role)
         roles[name] = role
         return role
 
     for role_name in raw:
         build(role_name, ())
     return roles
+
+
+def _check_rebill_limits(role: Role) -> None:
+    """Refuse at load time a limit that some currency could not use.
+
+    A named currency's limit must be a valid amount in that currency; the ``"*"``
+    limit must be valid in every currency it covers, so it is checked once per
+    minor-unit exponent among them (``"12.5"`` is refused: JPY has no decimals).
+    """
+    for key in role.rebill_limits:
+        covered = _one_currency_per_exponent(set(role.rebill_limits)) if key == "*" else [key]
+        for currency in covered:
+            try:
+                check_currency(currency)
+                role.rebill_limit(currency)
+            except InputError as exc:
+                where = f"'*' (as {currency}, {exponent(currency)} decimals)" if key == "*" else key
+                raise ConfigurationError(f"role {role.name!r}: rebill limit {where}: {exc.message}") from None
+
+
+def _one_currency_per_exponent(excluded: set[str]) -> list[str]:
+    by_exponent: dict[int, str] = {}
+    for code in (*_WELL_KNOWN, *sorted(known_currencies())):
+        if code not in excluded:
+            by_exponent.setdefault(exponent(code), code)
+    return list(by_exponent.values())
+
+
+_WELL_KNOWN = ("JPY", "EUR", "BHD", "CLF")
 
 
 def load_roles(path: Path | None) -> dict[str, Role]:

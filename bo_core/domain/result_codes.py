@@ -39,6 +39,9 @@ INVALID_AMOUNT = "100.550.300"
 INVALID_FIELD = "100.400.000"
 PERMISSION_DENIED = "800.900.301"
 USER_DISABLED = "800.900.302"
+# Gateway codes the back office itself names (the demo data writes them too).
+PENDING = "000.200.000"
+EXTERNAL_UPDATE = "000.600.000"
 # Gateway mode.
 GATEWAY_NOT_FOUND = "700.400.580"
 GATEWAY_GENERATED_ONLY = "700.400.402"
@@ -49,8 +52,8 @@ DESCRIPTIONS: dict[str, str] = {
     "000.100.110": "Request successfully processed in test mode",
     "000.100.112": "Request successfully processed in connector test mode",
     "000.300.000": "Two-step transaction succeeded",
-    "000.600.000": "Transaction succeeded due to external update",
-    "000.200.000": "Transaction pending",
+    EXTERNAL_UPDATE: "Transaction succeeded due to external update",
+    PENDING: "Transaction pending",
     "000.200.100": "Successfully created checkout, waiting for the customer",
     "800.400.500": "Waiting for confirmation of non-instant payment; denied for now",
     "100.400.500": "Waiting for external risk assessment",

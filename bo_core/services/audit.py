@@ -24,6 +24,10 @@ from bo_core.services.context import Context
 
 GENESIS = "0" * 64
 
+# FROZEN FOREVER: every stored record's hash was computed over exactly these
+# fields, in this form. Adding, removing, renaming or re-encoding one breaks the
+# verification of every existing chain. A new audit column is stored unhashed, or
+# goes into a new, versioned digest for records written after the change.
 _HASHED = (
     "created_at",
     "username",

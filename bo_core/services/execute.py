@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -41,12 +41,13 @@ from bo_core.domain.errors import (
     OperationRefused,
 )
 from bo_core.domain.fields import OperationFields, parse_fields, parse_idempotency_key
-from bo_core.domain.money import Money, minor_to_str, parse_amount
+from bo_core.domain.money import Money, parse_amount
 from bo_core.domain.permissions import Permission, Role
 from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
 from bo_core.services import audit, gateway_send
 from bo_core.services.access import require
 from bo_core.services.context import Context
+from bo_core.services.export import plain
 from bo_core.services.ledger import Position, get_transaction, parse_uuid, position
 
 MAX_ATTEMPTS = 5
@@ -79,10 +80,10 @@ class OperationResult:
     result_code: str
     status: str
     message: str
-    amount: str | None
+    amount: Money | None
     currency: str | None
-    available_before: str | None
-    available_after: str | None
+    available_before: Money | None
+    available_after: Money | None
     replayed: bool = False
     # Gateway mode (``BO_GATEWAY=opp``): the gateway's id of the new transaction,
     # and why its outcome is not known yet (``outcome == "unknown"``).
@@ -94,7 +95,9 @@ class OperationResult:
         return self.outcome == Outcome.SUCCESS
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The ``bo run --json`` shape (amounts as decimal strings)."""
+        data: dict[str, Any] = plain(self)
+        return data
 
 
 def _no_checkpoint(_: str) -> None:
@@ -391,8 +394,8 @@ def _booked(operation: Operation, child: TransactionRow | None) -> str:
 def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
     cur = record.currency
 
-    def money(minor: int | None) -> str | None:
-        return None if minor is None or cur is None else minor_to_str(minor, cur)
+    def money(minor: int | None) -> Money | None:
+        return None if minor is None or cur is None else Money(minor, cur)
 
     success = record.outcome == Outcome.SUCCESS
     pending = record.outcome == Outcome.PENDING

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from datetime import datetime
-from typing import TextIO
+from enum import Enum
+from typing import Any, TextIO
+
+from bo_core.domain.money import Money
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain(value: Any) -> Any:
+    """The JSON shape of a service's values: Money as its decimal string (``"12.50"``),
+    datetimes in ISO 8601, enums as their value; dataclasses, mappings and lists recursively.
+
+    The command line's ``--json`` contract; display formatting stays in the UI.
+    """
+    if isinstance(value, Money):
+        return value.to_str()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def csv_cell(value: object) -> str:
@@ -16,6 +41,10 @@ def csv_cell(value: object) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Money):
+        return value.to_str()
+    if isinstance(value, Enum):
+        return str(value.value)
     out = str(value)
     if isinstance(value, str) and out.startswith(_FORMULA_START):
         return "'" + out

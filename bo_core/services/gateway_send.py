@@ -47,7 +47,7 @@ def mark_attempt(child: TransactionRow) -> None:
     """The child as committed before the call: PENDING, reserving its amount."""
     child.result_code = gs.ATTEMPT_CODE
     child.result_description = gs.ATTEMPT_DESCRIPTION
-    child.status = Status.PENDING.value
+    child.status = Status.PENDING
     child.pending_reason = gs.AWAITING
 
 
@@ -108,7 +108,7 @@ def current(ctx: Context, result: OperationResult, attempt_uuid: str | None = No
             select(TransactionRow).where(or_(TransactionRow.uuid == key, TransactionRow.attempt_uuid == key))
         ).scalar_one()
         parent = get_transaction(s, child.parent_uuid or "")
-        available = minor_to_str(position(s, parent).balances.available.minor, parent.currency)
+        available = position(s, parent).balances.available
         status = Status(child.status)
         outcome = {Status.SUCCESS: Outcome.SUCCESS.value, Status.REJECTED: Outcome.REJECTED.value}.get(
             status, "unknown"

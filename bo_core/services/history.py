@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, TextIO
 
@@ -16,12 +16,12 @@ from bo_core.db.search_sql import distinct_values
 from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError
 from bo_core.domain.filters import HistoryFilters, parse_history_filters
-from bo_core.domain.money import minor_to_str
+from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Operation
 from bo_core.services.access import require
 from bo_core.services.context import Context
-from bo_core.services.export import write_csv
+from bo_core.services.export import plain, write_csv
 from bo_core.services.ledger import parse_uuid
 
 __all__ = [
@@ -52,9 +52,9 @@ class HistoryEntry:
     child_uuid: str | None
     merchant: str | None
     currency: str | None
-    amount: str | None
-    available_before: str | None
-    available_after: str | None
+    amount: Money | None
+    available_before: Money | None
+    available_after: Money | None
     transaction_id: str | None
     usage: str | None
     memo: str | None
@@ -64,9 +64,9 @@ class HistoryEntry:
     idempotency_key: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["created_at"] = self.created_at.isoformat()
-        return out
+        """The ``bo history --json`` shape (amounts as decimal strings, times in ISO 8601)."""
+        data: dict[str, Any] = plain(self)
+        return data
 
 
 @dataclass(frozen=True)
@@ -75,39 +75,26 @@ class HistoryStats:
     successes: int
     refusals: int
     per_day_by_operation: list[tuple[date, str, int]]
-    amounts_by_currency: list[tuple[str, str, str]]  # currency, refunded, charged back
+    amounts_by_currency: list[tuple[str, Money, Money]]  # currency, refunded, charged back
     per_user_outcome: list[tuple[str, str, int]]
 
 
 CSV_HEADER = [f.name for f in fields(HistoryEntry)]
+# The row shape is HistoryEntry itself: each field reads the audit column of its
+# name, the three amounts their ``*_minor`` column (shown in the record's currency).
+_AMOUNTS = ("amount", "available_before", "available_after")
+COLUMNS = [f"{name}_minor" if name in _AMOUNTS else name for name in CSV_HEADER]
 
 
-def _money(minor: int | None, currency: str | None) -> str | None:
-    return None if minor is None or currency is None else minor_to_str(minor, currency)
+def _money(minor: int | None, currency: str | None) -> Money | None:
+    return None if minor is None or currency is None else Money(minor, currency)
 
 
 def _entry(r: Any) -> HistoryEntry:
-    return HistoryEntry(
-        seq=r.seq,
-        created_at=r.created_at,
-        username=r.username,
-        role=r.role,
-        operation=r.operation,
-        parent_uuid=r.parent_uuid,
-        child_uuid=r.child_uuid,
-        merchant=r.merchant,
-        currency=r.currency,
-        amount=_money(r.amount_minor, r.currency),
-        available_before=_money(r.available_before_minor, r.currency),
-        available_after=_money(r.available_after_minor, r.currency),
-        transaction_id=r.transaction_id,
-        usage=r.usage,
-        memo=r.memo,
-        outcome=r.outcome,
-        result_code=r.result_code,
-        message=r.message,
-        idempotency_key=r.idempotency_key,
-    )
+    values = dict(zip(CSV_HEADER, r, strict=True))
+    for name in _AMOUNTS:
+        values[name] = _money(values[name], values["currency"])
+    return HistoryEntry(**values)
 
 
 def list_history(
@@ -120,7 +107,7 @@ def list_history(
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InputError("Offset", "must be a whole number from 0")
     with ctx.db.engine.connect() as conn:
-        rows = conn.execute(history_sql.newest_first(filters).limit(limit).offset(offset)).all()
+        rows = conn.execute(history_sql.newest_first(filters, COLUMNS).limit(limit).offset(offset)).all()
     return [_entry(r) for r in rows]
 
 
@@ -129,7 +116,7 @@ def transaction_history(ctx: Context, uuid: str, *, actor: Actor) -> list[Histor
     require(ctx, actor, Permission.TRANSACTIONS_VIEW)
     key = parse_uuid(uuid)
     with ctx.db.engine.connect() as conn:
-        return [_entry(r) for r in conn.execute(history_sql.of_transaction(key)).all()]
+        return [_entry(r) for r in conn.execute(history_sql.of_transaction(key, COLUMNS)).all()]
 
 
 def filter_choices(ctx: Context, *, actor: Actor) -> tuple[list[str], list[str], list[str]]:
@@ -152,8 +139,12 @@ def _as_date(value: object) -> date:
 
 
 def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> HistoryStats:
-    """Totals and breakdowns of the matching attempts, aggregated by the database."""
+    """Totals and breakdowns of the matching attempts, aggregated by the database.
+
+    Needs ``analytics:view`` besides ``history:view``: the charts are analytics.
+    """
     require(ctx, actor, Permission.HISTORY_VIEW)
+    require(ctx, actor, Permission.ANALYTICS_VIEW)
     with ctx.db.engine.connect() as conn:
         (attempts, successes), per_day, sums, per_user = history_sql.stats(conn, filters)
     totals: dict[str, dict[str, int]] = {}
@@ -162,8 +153,8 @@ def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> His
     amounts = [
         (
             cur,
-            minor_to_str(by_op.get(Operation.REFUND.value, 0), cur),
-            minor_to_str(by_op.get(Operation.CHARGEBACK.value, 0), cur),
+            Money(by_op.get(Operation.REFUND.value, 0), cur),
+            Money(by_op.get(Operation.CHARGEBACK.value, 0), cur),
         )
         for cur, by_op in sorted(totals.items())
     ]
@@ -182,6 +173,6 @@ def export_history_csv(ctx: Context, filters: HistoryFilters, out: TextIO, *, ac
     require(ctx, actor, Permission.HISTORY_VIEW)
     with ctx.db.engine.connect() as conn:
         batches = keyset_batches(
-            conn, history_sql.newest_first(filters), A.created_at, A.seq, _entry, EXPORT_BATCH
+            conn, history_sql.newest_first(filters, COLUMNS), A.created_at, A.seq, _entry, EXPORT_BATCH
         )
         return write_csv(out, CSV_HEADER, batches)

@@ -61,21 +61,24 @@ class Position:
     row: TransactionRow
     children: list[TransactionRow]
     balances: Balances
-    reversals: tuple[tuple[str, TxFacts], ...] = ()
+    chargeback_reversals: tuple[tuple[str, TxFacts], ...] = ()
+    """The chargeback reversals below this transaction's chargebacks, as (chargeback UUID, facts)."""
 
     def with_child(self, child: TransactionRow) -> Position:
         """The position once ``child`` (just written under ``row``) is added, without re-reading."""
         kids = [*self.children, child]
-        balances = compute_balances(facts(self.row), [facts(k) for k in kids], self.reversals)
-        return Position(row=self.row, children=kids, balances=balances, reversals=self.reversals)
+        balances = compute_balances(facts(self.row), [facts(k) for k in kids], self.chargeback_reversals)
+        return Position(
+            row=self.row, children=kids, balances=balances, chargeback_reversals=self.chargeback_reversals
+        )
 
 
 def position(session: Session, row: TransactionRow) -> Position:
     kids = children_of(session, row.uuid)
     cb_uuids = [k.uuid for k in kids if k.type == TxType.CB]
-    reversals: list[tuple[str, TxFacts]] = []
+    cb_reversals: list[tuple[str, TxFacts]] = []
     if cb_uuids and row.type != TxType.CB:
         stmt = select(TransactionRow).where(TransactionRow.parent_uuid.in_(cb_uuids))
-        reversals = [(r.parent_uuid or "", facts(r)) for r in session.execute(stmt).scalars()]
-    balances = compute_balances(facts(row), [facts(k) for k in kids], reversals)
-    return Position(row=row, children=kids, balances=balances, reversals=tuple(reversals))
+        cb_reversals = [(r.parent_uuid or "", facts(r)) for r in session.execute(stmt).scalars()]
+    balances = compute_balances(facts(row), [facts(k) for k in kids], cb_reversals)
+    return Position(row=row, children=kids, balances=balances, chargeback_reversals=tuple(cb_reversals))

@@ -17,11 +17,11 @@ from typing import Any, TextIO
 from bo_core.db import search_plan
 from bo_core.db.paging import after as _after
 from bo_core.db.paging import decode_cursor, encode_cursor, keyset_batches
-from bo_core.db.search_sql import T, distinct_values
+from bo_core.db.search_sql import T, distinct_values, row_columns
 from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError
 from bo_core.domain.filters import SearchFilters, parse_filters
-from bo_core.domain.money import minor_to_str
+from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
 from bo_core.services.access import require
 from bo_core.services.context import Context
@@ -58,7 +58,7 @@ class TxSummary:
     type: str
     status: str
     result_code: str
-    amount: str
+    amount: Money
     amount_minor: int
     currency: str
     merchant: str
@@ -96,48 +96,23 @@ class FilterOptions:
 
 
 CSV_HEADER = [f.name for f in fields(TxSummary)]
+# The row shape is TxSummary itself: every field but ``amount`` is the column of that
+# name, read in field order; ``amount`` is derived from the two columns after it.
+_STORED = [name for name in CSV_HEADER if name != "amount"]
+_AMOUNT_AT = CSV_HEADER.index("amount")
+ROW_COLUMNS = row_columns(_STORED)
+if _STORED[_AMOUNT_AT : _AMOUNT_AT + 2] != ["amount_minor", "currency"]:  # pragma: no cover
+    raise TypeError("TxSummary.amount must come right before amount_minor and currency")
 
 
 def _summary(row: Any) -> TxSummary:
-    # Unpacked by position (the order of ROW_COLUMNS): reading a Row's fields by
-    # name costs about a microsecond each, a third of a page's time on SQLite.
-    (
-        uuid,
-        txid,
-        type_,
-        status,
-        code,
-        minor,
-        currency,
-        merchant,
-        channel,
-        method,
-        brand,
-        last4,
-        holder,
-        email,
-    ) = row[:14]
-    created_at, parent_uuid, source = row[14:17]
-    return TxSummary(
-        uuid=uuid,
-        transaction_id=txid,
-        type=type_,
-        status=status,
-        result_code=code,
-        amount=minor_to_str(minor, currency),
-        amount_minor=minor,
-        currency=currency,
-        merchant=merchant,
-        channel=channel,
-        payment_method=method,
-        brand=brand,
-        last4=last4,
-        holder=holder,
-        customer_email=email,
-        created_at=created_at,
-        parent_uuid=parent_uuid,
-        source=source,
-    )
+    # Positional (no per-field lookups by name: about a microsecond each, a third
+    # of a page's time on SQLite).
+    values = tuple(row)
+    at = _AMOUNT_AT
+    amount = Money(values[at], values[at + 1])
+    args: tuple[Any, ...] = (*values[:at], amount, *values[at : len(_STORED)])
+    return TxSummary(*args)
 
 
 def search_page(
@@ -159,7 +134,7 @@ def search_page(
         raise InputError("Page", "is beyond the last page that can be addressed by number")
     cursor = decode_cursor(after) if after else None
     with ctx.db.engine.connect() as conn:
-        stmt = search_plan.ordered(conn, filters).limit(page_size + 1)
+        stmt = search_plan.ordered(conn, filters, ROW_COLUMNS).limit(page_size + 1)
         if cursor is not None:
             stmt = stmt.where(_after(T.created_at, T.id, cursor))
         else:
@@ -203,7 +178,7 @@ def iter_matches(
 
 def _batches(ctx: Context, filters: SearchFilters, batch: int) -> Iterator[list[TxSummary]]:
     with ctx.db.engine.connect() as conn:
-        ordered = search_plan.ordered(conn, filters)
+        ordered = search_plan.ordered(conn, filters, ROW_COLUMNS)
         yield from keyset_batches(conn, ordered, T.created_at, T.id, _summary, batch)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Status, TxType
 from bo_core.services.access import require
 from bo_core.services.context import Context
+from bo_core.services.export import plain
 from bo_core.services.gateway_send import GENERATED_BY_PAYMENT_SYSTEM
 from bo_core.services.ledger import get_transaction, position
 
@@ -31,7 +33,7 @@ class TxView:
     status: str
     result_code: str
     result_description: str
-    amount: str
+    amount: Money
     amount_minor: int
     currency: str
     cash_flow: str
@@ -48,7 +50,7 @@ class TxView:
     customer_country: str | None
     usage: str | None
     memo: str | None
-    created_at: str
+    created_at: datetime
     source: str
     created_by: str | None
     pending_reason: str | None = None
@@ -65,7 +67,7 @@ class TxView:
             status=row.status,
             result_code=row.result_code,
             result_description=row.result_description or rc.describe(row.result_code),
-            amount=Money(row.amount_minor, row.currency).to_str(),
+            amount=Money(row.amount_minor, row.currency),
             amount_minor=row.amount_minor,
             currency=row.currency,
             cash_flow=flow,
@@ -82,7 +84,7 @@ class TxView:
             customer_country=row.customer_country,
             usage=row.usage,
             memo=row.memo,
-            created_at=row.created_at.isoformat(),
+            created_at=row.created_at,
             source=row.source,
             created_by=row.created_by,
             pending_reason=row.pending_reason,
@@ -94,17 +96,17 @@ class TransactionDetails:
     transaction: TxView
     parent: TxView | None
     children: list[TxView]
-    balances: dict[str, str]
+    balances: dict[str, Money]
     available_operations: list[str] | None = None
     """Operations the asking user may run now; ``None`` when nobody asked."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        tx = self.transaction
-        data: dict[str, Any] = {**tx.__dict__}
-        data["children"] = [c.__dict__ for c in self.children]
-        data["parent"] = self.parent.__dict__ if self.parent else None
-        data["balances"] = self.balances
+        """The ``bo show --json`` shape (amounts as decimal strings, times in ISO 8601)."""
+        data: dict[str, Any] = plain(self.transaction)
+        data["children"] = plain(self.children)
+        data["parent"] = plain(self.parent)
+        data["balances"] = plain(self.balances)
         if self.available_operations is not None:
             data["available_operations"] = self.available_operations
         return data
@@ -142,6 +144,6 @@ def show_transaction(ctx: Context, uuid: str, *, actor: Actor) -> TransactionDet
             transaction=TxView.of(row),
             parent=TxView.of(parent) if parent else None,
             children=[TxView.of(c) for c in pos.children],
-            balances=pos.balances.as_dict(),
+            balances=pos.balances.amounts(),
             available_operations=ops,
         )

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import bcrypt
 from sqlalchemy import select
@@ -167,7 +168,15 @@ def set_password(ctx: Context, username: str, password: str, *, actor: Actor) ->
     return _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
 
 
-_DUMMY_HASH = hash_password("not-a-real-password-for-timing")
+@cache
+def dummy_hash(rounds: int) -> str:
+    """A hash of no one's password at the configured cost, made on first use.
+
+    Checking a password against it for an unknown username takes as long as for
+    a known one, so the response time does not tell which usernames exist.
+    Made lazily: importing this module costs no bcrypt round.
+    """
+    return hash_password("not-a-real-password-for-timing", rounds)
 
 
 def authenticate(ctx: Context, username: str, password: str) -> User:
@@ -188,7 +197,7 @@ def authenticate(ctx: Context, username: str, password: str) -> User:
                 f"Too many failed sign-ins: this account is locked for {minutes} more minute(s)"
             )
         row = s.get(UserRow, key)
-        candidate = row.password_hash if row else _DUMMY_HASH
+        candidate = row.password_hash if row else dummy_hash(ctx.settings.bcrypt_rounds)
         pw = str(password or "").encode("utf-8")[:BCRYPT_MAX_BYTES]
         good = bcrypt.checkpw(pw, candidate.encode("ascii")) and row is not None
         if good and row is not None and row.active:

@@ -13,6 +13,8 @@ import pytest
 
 from tests.cli.conftest import Bo
 
+pytestmark = pytest.mark.slow  # many `bo` processes on demo data
+
 SPEC_TABLE = {
     "PA": {"capture", "reversal"},
     "CP": {"refund", "chargeback"},

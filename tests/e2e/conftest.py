@@ -193,7 +193,7 @@ def refundable_debits(ctx: Context, count: int, *, skip: int = 0) -> list[Transa
     page = search_page(ctx, SearchFilters(types=("DB",), statuses=("success",)), page_size=200, actor=SYSTEM)
     for row in page.rows:
         details = show_transaction(ctx, row.uuid, actor="analyst")
-        available_minor = Decimal(details.balances.get("available", "0")) * 10 ** exponent(row.currency)
+        available_minor = details.balances["available"].decimal * 10 ** exponent(row.currency)
         if "refund" not in (details.available_operations or []) or available_minor < 2:
             continue
         same_id = search_page(ctx, SearchFilters(text=row.transaction_id), page_size=2, actor=SYSTEM).rows
@@ -241,7 +241,11 @@ def open_page(page: Page, title: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """The whole page: Streamlit scrolls inside its main area, so the viewport grows to fit it."""
+    """The whole page into ``docs/screenshots/``, only with ``BO_SCREENSHOTS=1`` (a normal run
+    leaves the committed images alone). Streamlit scrolls inside its main area, so the viewport
+    grows to fit it."""
+    if os.environ.get("BO_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.activeElement?.blur()")
     wait_idle(page)

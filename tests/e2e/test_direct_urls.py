@@ -25,7 +25,7 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 OUTSIDER = ("e2e.outsider", "Quentin Outsider-Zephyr")
 PATHS = ["/", "/transactions", "/details?uuid={uuid}", "/history", "/users"]
@@ -44,7 +44,7 @@ def secrets(fresh_server: Server) -> tuple[str, list[str]]:
             operation="refund",
             parent_uuid=tx.uuid,
             username="analyst",
-            amount=part_of(details.balances["available"], tx.currency),
+            amount=part_of(details.balances["available"].to_str(), tx.currency),
             transaction_id=refund_txid,
             idempotency_key=uuid.uuid4().hex,
         ),

@@ -100,4 +100,4 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
     expect(page.get_by_text("Pending at the gateway")).to_have_count(0)
     refunds = [c for c in children_at_gateway(sandbox, debit) if c["result"]["code"].startswith("000.")]
     assert len(refunds) == 2
-    assert show_transaction(ctx, debit, actor=SYSTEM).balances["refunded"] == "15.00"
+    assert show_transaction(ctx, debit, actor=SYSTEM).balances["refunded"].to_str() == "15.00"

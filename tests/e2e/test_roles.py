@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 OPERATION_BUTTONS = "[class*='st-key-op_']"
 
@@ -72,7 +72,7 @@ def test_manager_finds_a_refund_by_its_transaction_id_in_operation_history(
             operation="refund",
             parent_uuid=tx.uuid,
             username="analyst",
-            amount=part_of(details.balances["available"], tx.currency),
+            amount=part_of(details.balances["available"].to_str(), tx.currency),
             transaction_id=txid,
             idempotency_key=uuid.uuid4().hex,
         ),

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from bench import cli, report
+
+pytestmark = pytest.mark.slow  # builds benchmark databases and runs the harness
 
 ROWS = 2000
 WORKLOAD_TITLES = [

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
 from bo_core.db.models import TransactionRow, UserRow
@@ -19,6 +19,7 @@ from bo_core.services import ledger, users
 from bo_core.services.context import Context
 from tests.conftest import make_context
 from tests.factories import Clock, add_tx, add_user
+from tests.rows import transaction_count, transactions
 from tests.unit.test_demo_invariants import (
     ALL_OFFERS,
     STATE_REFUSALS,
@@ -33,14 +34,7 @@ COLUMNS = [
 
 
 def stored_rows(ctx: Context) -> list[dict[str, Any]]:
-    with ctx.db.uow() as uow:
-        result = uow.session.execute(select(TransactionRow).order_by(TransactionRow.id)).scalars()
-        return [{c: getattr(r, c) for c in COLUMNS} for r in result]
-
-
-def row_count(ctx: Context) -> int:
-    with ctx.db.uow() as uow:
-        return int(uow.session.execute(select(func.count()).select_from(TransactionRow)).scalar_one())
+    return [{c: getattr(r, c) for c in COLUMNS} for r in transactions(ctx)]
 
 
 def test_loaded_rows_are_exactly_the_seeded_stream_and_break_no_rule(ctx: Context) -> None:
@@ -72,9 +66,9 @@ def test_loading_the_same_seed_twice_is_refused_and_writes_nothing(ctx: Context)
     generate_demo(ctx, 200, seed=1)
     with pytest.raises(InputError, match="seed 1 is already loaded"):
         generate_demo(ctx, 500, seed=1)
-    assert row_count(ctx) == 200
+    assert transaction_count(ctx) == 200
     generate_demo(ctx, 300, seed=2)
-    assert row_count(ctx) == 500
+    assert transaction_count(ctx) == 500
 
 
 def schema_of(ctx: Context) -> set[tuple[str, ...]]:
@@ -118,14 +112,14 @@ def test_a_large_load_that_fails_half_way_writes_nothing_and_keeps_the_indexes(
     before = schema_of(ctx)
     with pytest.raises(InputError, match="collide"):
         generate_demo(ctx, 1_000, seed=6)
-    assert row_count(ctx) == 1
+    assert transaction_count(ctx) == 1
     assert schema_of(ctx) == before
 
 
 def test_ensure_demo_loads_once_with_demo_users_then_does_nothing(ctx: Context) -> None:
     assert ensure_demo(ctx, transactions=400) is True
     assert ensure_demo(ctx, transactions=400) is False
-    assert row_count(ctx) == 400
+    assert transaction_count(ctx) == 400
     for username, role, password in DEMO_USERS:
         user = users.authenticate(ctx, username, password)
         assert (user.role, user.is_demo) == (role, True)
@@ -134,7 +128,7 @@ def test_ensure_demo_loads_once_with_demo_users_then_does_nothing(ctx: Context) 
 def test_ensure_demo_leaves_a_database_with_transactions_alone(ctx: Context) -> None:
     add_tx(ctx)
     assert ensure_demo(ctx, transactions=100) is False
-    assert row_count(ctx) == 1
+    assert transaction_count(ctx) == 1
     assert users.list_users(ctx, actor=SYSTEM) == []
 
 
@@ -159,7 +153,7 @@ def test_two_processes_starting_at_once_load_the_demo_data_once(db_url: str, clo
     try:
         assert errors == []
         assert sorted(results) == [False, True]
-        assert row_count(contexts[0]) == 1_000
+        assert transaction_count(contexts[0]) == 1_000
     finally:
         for c in contexts:
             c.db.dispose()

@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bo_core.db.models import AuditRecord, TransactionRow
+from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import IdempotencyKeyReused, InputError, InvalidAmount, NotFound
@@ -19,13 +19,7 @@ from bo_core.services.execute import OperationRequest, OperationResult, run_oper
 from bo_core.services.show import show_transaction
 from tests.factories import add_tx, add_user
 from tests.factories import row_counts as counts
-
-
-def audit_rows(ctx: Context) -> list[AuditRecord]:
-    with ctx.db.uow() as uow:
-        rows = list(uow.session.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars())
-        uow.session.expunge_all()  # keep the loaded values after the read rolls back
-        return rows
+from tests.rows import audit_rows
 
 
 def child(ctx: Context, uuid: str) -> TransactionRow:
@@ -78,7 +72,12 @@ def test_capture_books_a_child_with_the_fields_and_audits_the_balances(ctx: Cont
     pa = add_tx(ctx, "PA", 10_000, merchant="shop-a", bin="411111", last4="1111")
     result = run(ctx, "capture", pa, analyst, "30.00", usage="Order 7", transaction_id="CAP-7", memo="a\nb")
     assert result.ok and result.result_code == rc.SUCCESS and result.status == "success"
-    assert (result.amount, result.currency, result.available_before, result.available_after) == (
+    assert (
+        result.to_dict()["amount"],
+        result.currency,
+        result.to_dict()["available_before"],
+        result.to_dict()["available_after"],
+    ) == (
         "30.00",
         "EUR",
         "100.00",
@@ -106,8 +105,8 @@ def test_capture_books_a_child_with_the_fields_and_audits_the_balances(ctx: Cont
 
 def test_partial_captures_repeat_until_the_capturable_amount_is_used(ctx: Context, analyst: str) -> None:
     pa = add_tx(ctx, "PA", 10_000)
-    assert run(ctx, "capture", pa, analyst, "60").available_after == "40.00"
-    assert run(ctx, "capture", pa, analyst, "40.00").available_after == "0.00"
+    assert run(ctx, "capture", pa, analyst, "60").to_dict()["available_after"] == "40.00"
+    assert run(ctx, "capture", pa, analyst, "40.00").to_dict()["available_after"] == "0.00"
     refused(ctx, "capture", pa, analyst, rc.CAPTURE_EXCEEDS_AUTHORIZED, "0.01")
 
 
@@ -122,7 +121,9 @@ def test_reversal_releases_exactly_the_capturable_amount(ctx: Context, analyst: 
     pa = add_tx(ctx, "PA", 10_000)
     run(ctx, "capture", pa, analyst, "30.00")
     result = run(ctx, "reversal", pa, analyst)
-    assert result.ok and result.amount == "70.00" and result.available_after == "0.00"
+    assert (
+        result.ok and result.to_dict()["amount"] == "70.00" and result.to_dict()["available_after"] == "0.00"
+    )
     assert child(ctx, result.uuid or "").amount_minor == 7_000
     refused(ctx, "reversal", pa, analyst, rc.ALREADY_PROCESSED)
     refused(ctx, "capture", pa, analyst, rc.CAPTURE_EXCEEDS_AUTHORIZED, "1.00")
@@ -136,16 +137,16 @@ def test_reversal_of_a_fully_captured_pre_authorization_is_refused(ctx: Context,
 
 def test_refunds_repeat_until_the_refundable_amount_then_volume_exceeded(ctx: Context, analyst: str) -> None:
     db = add_tx(ctx, "DB", 10_000)
-    assert run(ctx, "refund", db, analyst, "25.50").available_after == "74.50"
+    assert run(ctx, "refund", db, analyst, "25.50").to_dict()["available_after"] == "74.50"
     refused(ctx, "refund", db, analyst, rc.REFUND_VOLUME_EXCEEDED, "74.51")
-    assert run(ctx, "refund", db, analyst, "74.50").available_after == "0.00"
+    assert run(ctx, "refund", db, analyst, "74.50").to_dict()["available_after"] == "0.00"
     refused(ctx, "refund", db, analyst, rc.REFUND_VOLUME_EXCEEDED, "0.01")
 
 
 def test_refund_of_a_capture_and_of_a_rebill(ctx: Context, analyst: str) -> None:
     pa = add_tx(ctx, "PA", 10_000)
     cp = run(ctx, "capture", pa, analyst, "80").uuid or ""
-    assert run(ctx, "refund", cp, analyst, "80").available_after == "0.00"
+    assert run(ctx, "refund", cp, analyst, "80").to_dict()["available_after"] == "0.00"
     db = add_tx(ctx, "DB", 10_000)
     rb = run(ctx, "rebill", db, analyst, "12.34").uuid or ""
     refused(ctx, "refund", rb, analyst, rc.REFUND_VOLUME_EXCEEDED, "12.35")
@@ -157,16 +158,16 @@ def test_chargeback_then_refund_blocked_until_chargeback_reversal(ctx: Context, 
     run(ctx, "refund", db, manager, "10")
     refused(ctx, "chargeback", db, manager, rc.REFUND_VOLUME_EXCEEDED, "90.01")
     cb = run(ctx, "chargeback", db, manager, "40")
-    assert cb.ok and cb.available_after == "50.00"
+    assert cb.ok and cb.to_dict()["available_after"] == "50.00"
     refused(ctx, "chargeback", db, manager, rc.ALREADY_CHARGED_BACK, "1")
     refused(ctx, "refund", db, manager, rc.OPEN_CHARGEBACK, "1")
     cb_uuid = cb.uuid or ""
     refused(ctx, "chargeback_reversal", cb_uuid, manager, rc.CHARGEBACK_REVERSAL_EXCEEDED, "40.01")
     cr = run(ctx, "chargeback_reversal", cb_uuid, manager, "15")
-    assert cr.ok and cr.available_after == "0.00"
+    assert cr.ok and cr.to_dict()["available_after"] == "0.00"
     refused(ctx, "chargeback_reversal", cb_uuid, manager, rc.ALREADY_PROCESSED, "1")
     details = show_transaction(ctx, db, actor=manager)
-    assert details.balances["available"] == "65.00"  # 100 - 10 - (40 - 15)
+    assert details.to_dict()["balances"]["available"] == "65.00"  # 100 - 10 - (40 - 15)
     assert details.available_operations == ["rebill", "refund"]
     assert run(ctx, "refund", db, manager, "65").ok
     refused(ctx, "refund", db, manager, rc.REFUND_VOLUME_EXCEEDED, "0.01")
@@ -180,7 +181,7 @@ def test_capture_on_an_old_pre_authorization_is_refused_but_reversal_works(
 ) -> None:
     pa = add_tx(ctx, "PA", 10_000, created_at=ctx.now() - timedelta(days=31))
     refused(ctx, "capture", pa, analyst, rc.CAPTURE_WINDOW_EXPIRED, "1")
-    assert run(ctx, "reversal", pa, analyst).amount == "100.00"
+    assert run(ctx, "reversal", pa, analyst).to_dict()["amount"] == "100.00"
 
 
 @pytest.mark.parametrize(
@@ -246,12 +247,12 @@ def test_rebill_within_the_role_limit_is_booked_and_above_it_refused(
     ctx: Context, analyst: str, manager: str
 ) -> None:
     db = add_tx(ctx, "DB", 1_000)
-    assert run(ctx, "rebill", db, analyst, "5000.00").amount == "5000.00"
+    assert run(ctx, "rebill", db, analyst, "5000.00").to_dict()["amount"] == "5000.00"
     refused(ctx, "rebill", db, analyst, rc.AMOUNT_OVER_ROLE_LIMIT, "5000.01")
     assert run(ctx, "rebill", db, manager, "5000.01").ok
     jpy = add_tx(ctx, "DB", 1_000, currency="JPY")
     refused(ctx, "rebill", jpy, analyst, rc.AMOUNT_OVER_ROLE_LIMIT, "500001")
-    assert run(ctx, "rebill", jpy, analyst, "500000").amount == "500000"
+    assert run(ctx, "rebill", jpy, analyst, "500000").to_dict()["amount"] == "500000"
 
 
 def test_currency_other_than_the_parents_is_refused(ctx: Context, analyst: str) -> None:
@@ -262,7 +263,7 @@ def test_currency_other_than_the_parents_is_refused(ctx: Context, analyst: str) 
 
 def test_amounts_follow_the_parent_currency_exponent(ctx: Context, analyst: str) -> None:
     bhd = add_tx(ctx, "DB", 10_000, currency="BHD")
-    assert run(ctx, "refund", bhd, analyst, "1.234").available_after == "8.766"
+    assert run(ctx, "refund", bhd, analyst, "1.234").to_dict()["available_after"] == "8.766"
     jpy = add_tx(ctx, "DB", 10_000, currency="JPY")
     before = counts(ctx)
     with pytest.raises(InvalidAmount, match="whole number"):
@@ -298,7 +299,7 @@ def test_same_key_returns_the_first_result_and_writes_nothing_more(ctx: Context,
     assert again.replayed and not first.replayed
     assert replace(again, replayed=False) == first
     nothing_written(ctx, after_first)
-    assert show_transaction(ctx, db, actor=SYSTEM).balances["available"] == "90.00"
+    assert show_transaction(ctx, db, actor=SYSTEM).to_dict()["balances"]["available"] == "90.00"
 
 
 def test_same_key_replays_a_refusal_too(ctx: Context, analyst: str) -> None:
@@ -413,7 +414,7 @@ def test_show_after_operations_reflects_balances_and_children(ctx: Context, anal
     run(ctx, "capture", pa, analyst, "100")
     details = show_transaction(ctx, pa, actor=analyst)
     assert details.available_operations == []
-    assert details.balances["captured"] == "100.00"
+    assert details.to_dict()["balances"]["captured"] == "100.00"
     assert [c.type for c in details.children] == ["CP"]
 
 
@@ -435,5 +436,4 @@ def test_idempotency_key_of_another_user_is_refused_not_replayed(ctx: Context) -
         run_operation(
             ctx, OperationRequest("refund", debit, second_user, amount="1", idempotency_key="shared")
         )
-    with ctx.db.uow() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(AuditRecord)) == 1
+    assert counts(ctx)[1] == 1

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -29,6 +30,8 @@ from bo_core.services.execute import OperationRequest, OperationResult, run_oper
 from tests.conftest import make_context
 from tests.factories import Clock, add_tx, add_user
 from tests.factories import row_counts as counts
+
+pytestmark = pytest.mark.slow  # hypothesis: hundreds of random chains
 
 OPERATIONS = ["capture", "reversal", "refund", "chargeback", "chargeback_reversal", "rebill"]
 ROLES = ["viewer", "analyst", "manager", "admin"]

@@ -80,7 +80,7 @@ def test_a_full_reversal_sends_no_amount_and_releases_the_authorization(
     assert result.outcome == "success"
     [rv] = children_at_gateway(sandbox, pa)
     assert rv["paymentType"] == "RV" and rv["amount"] == "70.00"  # the gateway reversed the whole amount
-    assert show_transaction(opp, pa, actor=SYSTEM).balances["available"] == "0.00"
+    assert show_transaction(opp, pa, actor=SYSTEM).balances["available"].to_str() == "0.00"
 
 
 @pytest.mark.parametrize(("currency", "amount"), [("JPY", "1500"), ("BHD", "12.345"), ("EUR", "0.10")])
@@ -135,7 +135,7 @@ def test_the_gateway_refusing_what_bo_allows_is_a_rejected_child_with_the_refusa
     assert [t["id"] for t in refused] == [result.uuid]
     assert row_counts(opp) == (before[0] + 1, before[1] + 2)  # the child; its attempt and its answer
     assert (
-        show_transaction(opp, pa, actor=SYSTEM).balances["available"] == "70.00"
+        show_transaction(opp, pa, actor=SYSTEM).balances["available"].to_str() == "70.00"
     )  # the rejected reversal holds nothing
     with opp.db.uow() as uow:
         records = uow.session.execute(
@@ -200,7 +200,7 @@ def test_a_bad_token_or_a_forbidden_entity_is_rejected_not_unknown(
     finally:
         sandbox.config(entities=None)
     assert children_at_gateway(sandbox, db) == []
-    assert show_transaction(opp, db, actor=SYSTEM).balances["available"] == "50.00"
+    assert show_transaction(opp, db, actor=SYSTEM).balances["available"].to_str() == "50.00"
 
 
 def test_a_replayed_idempotency_key_is_not_sent_again(opp: Context, sandbox: SandboxProcess) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +12,8 @@ import pytest
 
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, PermissionDenied
+from bo_core.domain.money import Money
+from bo_core.domain.permissions import Permission, Role
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
@@ -75,8 +78,13 @@ def test_list_is_newest_first_with_every_attempt(ctx: Context, story: Story) -> 
     assert [e.outcome for e in entries] == ["refused", "success", "success", "refused", "refused", "success"]
     assert [e.seq for e in entries] == sorted((e.seq for e in entries), reverse=True)
     first = entries[-1]
-    assert (first.username, first.role, first.amount, first.currency) == ("alice", "analyst", "10.00", "EUR")
-    assert (first.available_before, first.available_after) == ("100.00", "90.00")
+    assert (first.username, first.role, first.amount, first.currency) == (
+        "alice",
+        "analyst",
+        Money(1000, "EUR"),
+        "EUR",
+    )
+    assert (first.available_before, first.available_after) == (Money(10000, "EUR"), Money(9000, "EUR"))
     assert first.child_uuid == story.refund.uuid and first.parent_uuid == story.debit
     assert first.to_dict()["created_at"] == first.created_at.isoformat()
 
@@ -145,14 +153,14 @@ def test_stats_count_and_sum_in_the_database(ctx: Context, story: Story) -> None
         (date(2026, 11, 2), "capture", 2),
         (date(2026, 11, 2), "chargeback", 1),
     ]
-    assert stats.amounts_by_currency == [("EUR", "10.00", "50.00")]
+    assert stats.amounts_by_currency == [("EUR", Money(1000, "EUR"), Money(5000, "EUR"))]
     assert stats.per_user_outcome == [("alice", "refused", 3), ("alice", "success", 2), ("max", "success", 1)]
 
 
 def test_stats_follow_the_filters(ctx: Context, story: Story) -> None:
     day_two = history_stats(ctx, parse_history_filters(date_from="2026-11-02"), actor=SYSTEM)
     assert (day_two.attempts, day_two.successes, day_two.refusals) == (3, 2, 1)
-    assert day_two.amounts_by_currency == [("EUR", "0.00", "50.00")]
+    assert day_two.amounts_by_currency == [("EUR", Money(0, "EUR"), Money(5000, "EUR"))]
     nothing = history_stats(ctx, parse_history_filters(username="nobody"), actor=SYSTEM)
     assert (nothing.attempts, nothing.successes, nothing.refusals) == (0, 0, 0)
     assert nothing.per_day_by_operation == nothing.amounts_by_currency == nothing.per_user_outcome == []
@@ -187,3 +195,16 @@ def test_history_needs_its_permission_but_a_transactions_history_only_viewing(
         transaction_history(ctx, story.debit, actor=viewer)
     with pytest.raises(PermissionDenied):
         list_history(ctx, HistoryFilters(), actor=story.manager)
+
+
+def test_the_totals_and_charts_need_analytics_view_besides_history_view(ctx: Context, story: Story) -> None:
+    roles = dict(ctx.settings.roles)
+    auditor = Role("auditor", frozenset({Permission.TRANSACTIONS_VIEW, Permission.HISTORY_VIEW}))
+    ctx.settings = dataclasses.replace(ctx.settings, roles={**roles, "auditor": auditor})
+    name = add_user(ctx, "auditor")
+    assert len(list_history(ctx, HistoryFilters(), actor=name)) == len(
+        list_history(ctx, HistoryFilters(), actor=story.manager)
+    )
+    with pytest.raises(PermissionDenied, match="analytics:view"):
+        history_stats(ctx, HistoryFilters(), actor=name)
+    assert history_stats(ctx, HistoryFilters(), actor=story.manager).attempts > 0

@@ -36,7 +36,7 @@ def insert_audit_row(engine: Engine) -> None:
                 " result_code, message, prev_hash, hash)"
                 " VALUES (:t, 'u', 'refund', :p, 'refused', '700.400.200', 'm', :h, :h)"
             ),
-            {"t": "2026-11-01 12:00:00", "p": "a" * 32, "h": "0" * 64},
+            {"t": "2026-11-01 12:00:00.000000", "p": "a" * 32, "h": "0" * 64},
         )
 
 
@@ -93,3 +93,64 @@ def test_audit_log_is_append_only_after_a_downgrade_upgrade_cycle(database: Data
         conn.execute(text(statement))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 1
+
+
+def _insert_transaction(engine: Engine, **values: str) -> None:
+    row = {"type": "DB", "status": "success", "source": "gateway", **values}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO transactions (uuid, transaction_id, type, amount_minor, currency, result_code,"
+                " result_description, status, merchant, channel, payment_method, brand, created_at, source)"
+                " VALUES (:uuid, 'T-1', :type, 100, 'EUR', '000.000.000', 'ok', :status, 'm', 'web', 'CC',"
+                " 'VISA', '2026-11-01 12:00:00.000000', :source)"
+            ),
+            {"uuid": values.get("uuid", "a" * 32), **row},
+        )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"type": "XX"}, {"type": "db"}, {"status": "SUCCESS"}, {"status": "done"}, {"source": "manual"}],
+)
+def test_the_database_refuses_a_type_status_or_source_outside_its_enum(
+    database: Database, bad: dict[str, str]
+) -> None:
+    migrate.upgrade(database.engine)
+    with pytest.raises(DBAPIError):
+        _insert_transaction(database.engine, **bad)
+    _insert_transaction(database.engine)  # the same row with valid values goes in
+
+
+def test_the_enum_checks_survive_a_downgrade_upgrade_cycle_and_keep_the_rows(database: Database) -> None:
+    engine = database.engine
+    migrate.upgrade(engine)
+    _insert_transaction(engine)
+    downgrade(engine, "0002")
+    _insert_transaction(engine, uuid="b" * 32, type="XX")  # no constraint before 0003a
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM transactions WHERE type = 'XX'"))
+    migrate.upgrade(engine)
+    with pytest.raises(DBAPIError):
+        _insert_transaction(engine, uuid="c" * 32, type="XX")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM transactions")).scalar_one() == 1
+    names = {i["name"] for i in inspect(engine).get_indexes("transactions")}
+    assert {"ix_tx_created_at", "ux_tx_backoffice_merchant_txid", "ix_tx_type_status_created"} <= names
+
+
+def test_the_checked_values_are_exactly_the_enums_of_the_models() -> None:
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    from bo_core.domain.types import Source, Status, TxType
+
+    path = Path(migrate.__file__).parent / "migrations" / "versions" / "0003a_enum_checks.py"
+    spec = importlib.util.spec_from_file_location("enum_checks", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, kind in (("type", TxType), ("status", Status), ("source", Source)):
+        values = re.findall(r"'([^']+)'", module.CHECKS[f"ck_transactions_{name}"])
+        assert sorted(values) == sorted(m.value for m in kind), name

@@ -12,6 +12,7 @@ import pytest
 
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, PermissionDenied
+from bo_core.domain.money import Money
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.services.search import (
@@ -156,7 +157,12 @@ def test_free_text_finds_uuid_with_dashes_and_capitals(ctx: Context, world: Worl
 
 def test_rows_carry_the_summary_fields(ctx: Context, world: World) -> None:
     (row,) = search_page(ctx, parse_filters(text=world.e), actor=SYSTEM).rows
-    assert (row.amount, row.amount_minor, row.currency, row.transaction_id) == ("1.250", 1250, "BHD", "1234")
+    assert (row.amount, row.amount_minor, row.currency, row.transaction_id) == (
+        Money(1250, "BHD"),
+        1250,
+        "BHD",
+        "1234",
+    )
     assert (row.type, row.status, row.merchant, row.last4, row.source) == (
         "DB",
         "success",
@@ -166,7 +172,7 @@ def test_rows_carry_the_summary_fields(ctx: Context, world: World) -> None:
     )
     assert row.created_at == ctx.now() - timedelta(days=40)
     (refund,) = search_page(ctx, parse_filters(types=["RF"]), actor=SYSTEM).rows
-    assert (refund.parent_uuid, refund.amount, refund.status) == (world.a, "5.00", "pending")
+    assert (refund.parent_uuid, refund.amount, refund.status) == (world.a, Money(500, "EUR"), "pending")
 
 
 def _many(ctx: Context, n_same: int = 23, n_spread: int = 8) -> list[str]:

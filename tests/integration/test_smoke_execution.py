@@ -1,5 +1,6 @@
 """A first end-to-end pass through execution on both backends."""
 
+from bo_core.domain.money import Money
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from tests.factories import add_tx, add_user
@@ -11,5 +12,5 @@ def test_partial_capture_then_replay_returns_first_result(ctx: Context) -> None:
     req = OperationRequest("capture", pa, analyst, amount="30.00", idempotency_key="key-1")
     first = run_operation(ctx, req)
     again = run_operation(ctx, req)
-    assert first.ok and first.available_after == "70.00"
+    assert first.ok and first.available_after == Money(7000, "EUR")
     assert again.replayed and again.uuid == first.uuid

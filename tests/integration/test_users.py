@@ -224,3 +224,13 @@ def test_lockout_of_one_username_does_not_affect_another(ctx: Context) -> None:
         fail_sign_in(ctx, "sam")
     assert "locked" in fail_sign_in(ctx, "sam", PASSWORD)
     assert users.authenticate(ctx, "tess", PASSWORD).username == "tess"
+
+
+def test_an_unknown_username_is_checked_against_a_dummy_hash_made_lazily_at_the_configured_cost(
+    ctx: Context,
+) -> None:
+    users.dummy_hash.cache_clear()
+    with pytest.raises(AuthenticationError):
+        users.authenticate(ctx, "nobody-here", PASSWORD)
+    assert users.dummy_hash.cache_info().currsize == 1
+    assert users.dummy_hash(ctx.settings.bcrypt_rounds).startswith(f"$2b${ctx.settings.bcrypt_rounds:02d}$")

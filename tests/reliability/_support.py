@@ -12,13 +12,11 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.services.audit import verify_chain
 from bo_core.services.context import Context
 
@@ -41,39 +39,6 @@ def record(family: str, ctx_or_backend: Context | str, **numbers: Any) -> None:
     line = json.dumps({"family": family, "backend": name, "test": test, **numbers})
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
-
-
-@dataclass(frozen=True)
-class Counts:
-    transactions: int
-    audit: int
-
-
-def counts(ctx: Context) -> Counts:
-    with ctx.db.uow() as uow:
-        s = uow.session
-        tx = s.execute(select(func.count()).select_from(TransactionRow)).scalar_one()
-        au = s.execute(select(func.count()).select_from(AuditRecord)).scalar_one()
-        return Counts(int(tx), int(au))
-
-
-def children(ctx: Context, parent: str) -> list[TransactionRow]:
-    with ctx.db.uow() as uow:
-        stmt = select(TransactionRow).where(TransactionRow.parent_uuid == parent).order_by(TransactionRow.id)
-        return _detached(uow.session, list(uow.session.execute(stmt).scalars()))
-
-
-def _detached(session: Any, rows: list[Any]) -> list[Any]:
-    session.expunge_all()  # keep the loaded values after the read unit of work rolls back
-    return rows
-
-
-def audit_rows(ctx: Context, parent: str | None = None) -> list[AuditRecord]:
-    with ctx.db.uow() as uow:
-        stmt = select(AuditRecord).order_by(AuditRecord.seq)
-        if parent is not None:
-            stmt = stmt.where(AuditRecord.parent_uuid == parent)
-        return _detached(uow.session, list(uow.session.execute(stmt).scalars()))
 
 
 def assert_chain_ok(ctx: Context) -> int:

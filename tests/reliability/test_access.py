@@ -21,7 +21,8 @@ from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from tests.factories import PASSWORD, add_tx, add_user
-from tests.reliability._support import audit_rows, children, cli_available, counts, record, run_cli
+from tests.reliability._support import cli_available, record, run_cli
+from tests.rows import audit_rows, children, counts
 
 EXPECTED_FORBIDDEN = {("viewer", op.value) for op in Operation} | {
     ("analyst", "chargeback"),

@@ -17,14 +17,8 @@ from bo_core.services.audit import _HASHED, verify_chain
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from tests.factories import add_tx, add_user
-from tests.reliability._support import (
-    audit_rows,
-    backend,
-    cli_available,
-    execute_sql,
-    record,
-    run_cli,
-)
+from tests.reliability._support import backend, cli_available, execute_sql, record, run_cli
+from tests.rows import audit_rows
 
 RECORDS = 6
 CONTENT = list(_HASHED)  # every hashed column

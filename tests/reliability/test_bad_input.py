@@ -35,16 +35,8 @@ from tests.reliability._fuzz import (
     hostile_text,
     uuids,
 )
-from tests.reliability._support import (
-    Counts,
-    assert_chain_ok,
-    audit_rows,
-    children,
-    cli_available,
-    counts,
-    record,
-    run_cli,
-)
+from tests.reliability._support import assert_chain_ok, cli_available, record, run_cli
+from tests.rows import Counts, audit_rows, children, counts
 
 SERVICE_EXAMPLES = 80
 CLI_EXAMPLES = 12

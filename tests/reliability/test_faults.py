@@ -25,7 +25,10 @@ from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from tests.conftest import make_context, postgres_base_url
 from tests.factories import add_tx, add_user
-from tests.reliability._support import REPO, assert_chain_ok, audit_rows, children, counts, record
+from tests.reliability._support import REPO, assert_chain_ok, record
+from tests.rows import audit_rows, children, counts
+
+pytestmark = pytest.mark.slow  # kills processes and PostgreSQL backends mid-operation
 
 SUCCESS_STEPS = ["locked", "child_written", "audit_written", "before_commit"]
 REFUSAL_STEPS = ["locked", "audit_written", "before_commit"]

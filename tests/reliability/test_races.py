@@ -21,14 +21,10 @@ from bo_core.domain import result_codes as rc
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
 from tests.factories import add_tx, add_user
-from tests.reliability._support import (
-    assert_chain_ok,
-    audit_rows,
-    children,
-    cli_available,
-    record,
-    run_cli,
-)
+from tests.reliability._support import assert_chain_ok, cli_available, record, run_cli
+from tests.rows import audit_rows, children
+
+pytestmark = pytest.mark.slow  # sixteen workers, threads and processes, per test
 
 WORKERS = 16
 
@@ -221,7 +217,6 @@ def _cli_race(url: str, argv_per_worker: list[list[str]]) -> list[tuple[int, dic
         return list(pool.map(one, argv_per_worker))
 
 
-@pytest.mark.slow
 @needs_cli
 def test_sixteen_bo_processes_refunding_and_charging_back_stay_within_the_debit(
     ctx: Context, db_url: str
@@ -255,7 +250,6 @@ def test_sixteen_bo_processes_refunding_and_charging_back_stay_within_the_debit(
     )
 
 
-@pytest.mark.slow
 @needs_cli
 def test_one_idempotency_key_from_sixteen_bo_processes_books_one_child(ctx: Context, db_url: str) -> None:
     user = add_user(ctx, "manager")

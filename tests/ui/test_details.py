@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import pytest
-from sqlalchemy import func, select
 
-from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.services.context import Context
 from bo_core.services.show import show_transaction
 from tests.factories import add_tx, add_user
+from tests.rows import audit_count, children
 from tests.ui.conftest import AppFactory
 
 DETAILS = "pages/details.py"
 
 
-class Child(NamedTuple):
-    uuid: str
-    type: str
-    amount_minor: int
-    usage: str | None
-
-
 def op_buttons(at) -> set[str]:  # type: ignore[no-untyped-def]
     return {b.key.removeprefix("op_") for b in at.button if b.key and b.key.startswith("op_")}
-
-
-def children(ctx: Context, uuid: str) -> list[Child]:
-    with ctx.db.uow() as uow:
-        rows = uow.session.execute(select(TransactionRow).where(TransactionRow.parent_uuid == uuid)).scalars()
-        return [Child(r.uuid, r.type, r.amount_minor, r.usage) for r in rows]
-
-
-def audit_count(ctx: Context) -> int:
-    with ctx.db.uow() as uow:
-        return int(uow.session.execute(select(func.count()).select_from(AuditRecord)).scalar_one())
 
 
 def open_details(app: AppFactory, username: str, uuid: str):  # type: ignore[no-untyped-def]
@@ -88,7 +67,7 @@ def test_details_show_summary_balances_and_masked_customer(app: AppFactory, ui_c
         customer_name="Jane Doe",
     )
     at = open_details(app, username, uuid)
-    assert at.title[0].value == "Pre-Authorization · €123.45"
+    assert at.title[0].value == "Pre-Authorization · 123.45 EUR"
     codes = [c.value for c in at.code]
     assert "ORD-4711" in codes and uuid in codes
     text = " ".join(m.value for m in at.markdown)
@@ -96,8 +75,8 @@ def test_details_show_summary_balances_and_masked_customer(app: AppFactory, ui_c
     assert "j•••@example.com" in text and "jane.doe@example.com" not in text
     assert "411111 •••••• 1234" in text
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Capturable"] == "€123.45"
-    assert metrics["Captured"] == "€0.00"
+    assert metrics["Capturable"] == "123.45 EUR"
+    assert metrics["Captured"] == "0.00 EUR"
 
 
 def test_details_list_parent_and_children_each_openable(app: AppFactory, ui_ctx: Context) -> None:
@@ -106,9 +85,9 @@ def test_details_list_parent_and_children_each_openable(app: AppFactory, ui_ctx:
     cp = add_tx(ui_ctx, "CP", 4_000, parent=pa, transaction_id="ORD-PA-CP1")
     at = open_details(app, username, pa)
     assert at.metric  # balances present
-    assert {m.label: m.value for m in at.metric}["Captured"] == "€40.00"
+    assert {m.label: m.value for m in at.metric}["Captured"] == "40.00 EUR"
     at.button(key=f"open_{cp}").click().run()
-    assert at.title[0].value == "Capture · €40.00"
+    assert at.title[0].value == "Capture · 40.00 EUR"
     assert at.button(key=f"open_{pa}")
 
 
@@ -146,7 +125,7 @@ def test_capture_through_the_dialog_books_once_and_shows_the_new_uuid(
     codes = [c.value for c in at.code]
     assert kids[0].uuid in codes and "ORD-9-CP1" in codes
     assert "Capture booked" in at.success[0].value
-    assert {m.label: m.value for m in at.metric}["Parent available now"] == "€70.00"
+    assert {m.label: m.value for m in at.metric}["Parent available now"] == "70.00 EUR"
     # the page behind already lists the new child
     assert at.button(key=f"open_{kids[0].uuid}")
     at.button(key="dialog_close").click().run()

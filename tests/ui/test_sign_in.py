@@ -233,3 +233,17 @@ def test_a_role_change_applies_to_the_open_session(app: AppFactory, ui_ctx: Cont
     users.set_role(ui_ctx, "ann", "viewer", actor=SYSTEM)
     at.run()
     assert "op_capture" not in [b.key for b in at.button]
+
+
+def test_the_start_checks_read_the_database_once_per_session_not_on_every_run(
+    app: AppFactory, ui_ctx: Context
+) -> None:
+    add_user(ui_ctx, "admin", "ada")
+    at = app("ada")
+    assert [t.value for t in at.title] == ["Transactions"]
+    # Demo users appearing later are not looked for again in this session ...
+    users.create_user(ui_ctx, "viewer", "viewer", "demo-viewer-pass", demo=True, actor=SYSTEM)
+    at.run()
+    assert [t.value for t in at.title] == ["Transactions"]
+    # ... but every new session checks before serving anything.
+    assert refused(app("ada"))

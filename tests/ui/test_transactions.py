@@ -102,7 +102,7 @@ def test_selecting_a_row_opens_its_details(app: AppFactory, ui_ctx: Context) -> 
     at.session_state["tx_grid"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
-    assert at.title[0].value == "Pre-Authorization · €77.00"
+    assert at.title[0].value == "Pre-Authorization · 77.00 EUR"
     assert at.query_params["uuid"] == target
 
 
@@ -111,7 +111,7 @@ def test_each_row_has_a_keyed_button_that_opens_it(app: AppFactory, ui_ctx: Cont
     target = add_tx(ui_ctx, "DB", 4_200)
     at = app(viewer)
     at.button(key=f"open_{target}").click().run()
-    assert at.title[0].value == "Debit · €42.00"
+    assert at.title[0].value == "Debit · 42.00 EUR"
 
 
 def test_export_prepares_a_csv_of_every_match(app: AppFactory, ui_ctx: Context) -> None:

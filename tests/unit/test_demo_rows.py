@@ -82,3 +82,18 @@ def test_amounts_and_instruments_look_real_per_currency() -> None:
 def test_a_bad_row_count_is_refused_with_a_message(bad: object) -> None:
     with pytest.raises(InputError, match="Transactions"):
         check_request(bad, 1)
+
+
+def test_every_result_code_the_demo_draws_is_described_by_the_domain_and_has_its_lists_status() -> None:
+    from bo_core.demo import catalog as cat
+    from bo_core.domain import result_codes as rc
+    from bo_core.domain.types import Status
+
+    for codes, status in (
+        (cat.SUCCESS_CODES, Status.SUCCESS),
+        (cat.PENDING_CODES, Status.PENDING),
+        (cat.REJECTED_CODES, Status.REJECTED),
+    ):
+        for code in codes.items:
+            assert code in rc.DESCRIPTIONS, code
+            assert rc.status_of(code) is status, code

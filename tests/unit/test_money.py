@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from bo_core.domain.errors import InputError, InvalidAmount
-from bo_core.domain.money import MAX_MINOR_UNITS, Money, exponent, minor_to_str, parse_amount
+from bo_core.domain.money import (
+    MAX_MINOR_UNITS,
+    CurrencyMismatch,
+    Money,
+    exponent,
+    minor_to_str,
+    parse_amount,
+)
 
 BAD_FORMS = [
     "",
@@ -167,3 +175,31 @@ def test_words_are_refused_as_not_a_number_not_as_exponent_notation(text: str) -
 def test_a_dot_needs_digits_on_both_sides(text: str, reason: str) -> None:
     with pytest.raises(InvalidAmount, match=reason):
         parse_amount(text, "EUR")
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [
+        lambda a, b: a > b,
+        lambda a, b: a < b,
+        lambda a, b: a >= b,
+        lambda a, b: a <= b,
+    ],
+)
+def test_amounts_in_different_currencies_cannot_be_ordered(compare: Any) -> None:
+    with pytest.raises(CurrencyMismatch, match="cannot mix EUR and JPY"):
+        compare(Money(100, "EUR"), Money(5, "JPY"))
+    with pytest.raises(TypeError):  # like py-moneyed: a TypeError
+        compare(Money(100, "EUR"), Money(5, "JPY"))
+
+
+def test_amounts_in_one_currency_order_by_value_and_other_currencies_are_merely_unequal() -> None:
+    assert Money(100, "EUR") > Money(5, "EUR") and Money(5, "EUR") <= Money(5, "EUR")
+    assert sorted([Money(3, "EUR"), Money(1, "EUR"), Money(2, "EUR")]) == [
+        Money(1, "EUR"),
+        Money(2, "EUR"),
+        Money(3, "EUR"),
+    ]
+    assert Money(100, "EUR") != Money(100, "USD")
+    with pytest.raises(TypeError):
+        assert Money(1, "EUR") < 2  # type: ignore[operator]

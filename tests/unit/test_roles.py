@@ -152,3 +152,17 @@ def test_settings_read_numeric_options_and_refuse_bad_ones(
     monkeypatch.setenv("BO_CAPTURE_WINDOW_DAYS", "-1")
     with pytest.raises(ConfigurationError, match="negative"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize("limit", ["12.5", "0.001", "100.25"])
+def test_a_wildcard_rebill_limit_is_checked_against_every_currency_exponent_at_load(limit: str) -> None:
+    toml = f'[roles.a]\npermissions = []\nrebill_limits = {{ "*" = "{limit}" }}\n'
+    with pytest.raises(ConfigurationError, match=r"rebill limit '\*' \(as JPY, 0 decimals\)"):
+        roles_from_toml(toml)
+
+
+def test_a_wildcard_rebill_limit_in_whole_units_loads_and_applies_to_every_currency() -> None:
+    roles = roles_from_toml('[roles.a]\npermissions = []\nrebill_limits = { "*" = "7" }\n')
+    assert roles["a"].rebill_limit("JPY") == Money(7, "JPY")
+    assert roles["a"].rebill_limit("BHD") == Money(7000, "BHD")
+    assert roles["a"].rebill_limit("CLF") == Money(70000, "CLF")

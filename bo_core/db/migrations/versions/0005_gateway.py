@@ -1,7 +1,7 @@
 """gateway connection
 
 Revision ID: 0005_gateway
-Revises: 0002
+Revises: 0003_one_timestamp_format
 
 - transactions.pending_reason: why a back-office child is still pending
   ("outcome unknown at the gateway: ...");
@@ -15,15 +15,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_gateway"
-down_revision = "0002"
+down_revision = "0003_one_timestamp_format"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("transactions") as batch:
-        batch.add_column(sa.Column("pending_reason", sa.String(255), nullable=True))
-        batch.add_column(sa.Column("attempt_uuid", sa.String(32), nullable=True))
+    op.add_column("transactions", sa.Column("pending_reason", sa.String(255), nullable=True))
+    op.add_column("transactions", sa.Column("attempt_uuid", sa.String(32), nullable=True))
     op.create_index("ix_tx_status_source_created", "transactions", ["status", "source", "created_at"])
     op.create_index("ix_tx_attempt_uuid", "transactions", ["attempt_uuid"])
     big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -44,6 +43,6 @@ def downgrade() -> None:
     op.drop_table("gateway_inbox")
     op.drop_index("ix_tx_attempt_uuid", table_name="transactions")
     op.drop_index("ix_tx_status_source_created", table_name="transactions")
-    with op.batch_alter_table("transactions") as batch:
-        batch.drop_column("attempt_uuid")
-        batch.drop_column("pending_reason")
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch copy of the table would lose the enum CHECKs' names.
+    op.execute("ALTER TABLE transactions DROP COLUMN attempt_uuid")
+    op.execute("ALTER TABLE transactions DROP COLUMN pending_reason")
