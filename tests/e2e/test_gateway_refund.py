@@ -31,7 +31,7 @@ def opp_app(tmp_path: Path, sandbox: SandboxProcess) -> Iterator[tuple[str, Cont
     log = tmp_path / "streamlit.log"
     env = {
         **os.environ,
-        **opp_env(sandbox.url, timeout=3.0),
+        **opp_env(sandbox.url, timeout=8.0),  # generous: the plain refund must answer in time
         "BO_DEMO_MODE": "1",
         "BO_DATABASE_URL": database_url,
     }
@@ -78,24 +78,24 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
     dialog = page.get_by_role("dialog")
     dialog.locator(".st-key-op_amount input").fill("10.00")
     dialog.get_by_role("button", name="Submit refund").click()
-    expect(dialog.get_by_text("Refund booked")).to_be_visible()
+    expect(dialog.get_by_text("Refund booked")).to_be_visible(timeout=60_000)
     [sent] = children_at_gateway(sandbox, debit)
     assert (sent["paymentType"], sent["amount"]) == ("RF", "10.00")
     assert show_transaction(ctx, sent["id"], actor=SYSTEM).transaction.status == "success"
     dialog.locator(".st-key-dialog_close button").click()
     wait_idle(page)
 
-    sandbox.faults({"kind": "timeout_after_booking", "on": "RF", "seconds": 4.0})  # books first
+    sandbox.faults({"kind": "timeout_after_booking", "on": "RF", "seconds": 9.0})  # books first
     page.locator(".st-key-op_refund button").click()
     dialog = page.get_by_role("dialog")
     dialog.locator(".st-key-op_amount input").fill("5.00")
     dialog.get_by_role("button", name="Submit refund").click()
-    expect(dialog.get_by_text("outcome unknown at the gateway").first).to_be_visible()
+    expect(dialog.get_by_text("outcome unknown at the gateway").first).to_be_visible(timeout=60_000)
     dialog.locator(".st-key-dialog_close button").click()
     wait_idle(page)
     expect(page.get_by_text("Pending at the gateway")).to_be_visible()
     page.get_by_role("button", name="Check status now").click()
-    expect(page.get_by_text("The gateway says: success")).to_be_visible()
+    expect(page.get_by_text("The gateway says: success")).to_be_visible(timeout=60_000)
     wait_idle(page)
     expect(page.get_by_text("Pending at the gateway")).to_have_count(0)
     refunds = [c for c in children_at_gateway(sandbox, debit) if c["result"]["code"].startswith("000.")]
