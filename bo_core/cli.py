@@ -1,7 +1,8 @@
 """The `bo` command line: administration and automation over the same services.
 
 Public contract: command names, options and JSON keys are stable (README).
-Exit codes: 0 success, 1 refused or not found, 2 usage or input error.
+Exit codes: 0 success, 1 refused or not found, 2 usage or input error,
+3 outcome unknown at the gateway (``bo run`` in gateway mode).
 
 The operator at the command line already holds the database credentials: the
 commands act as ``SYSTEM`` (``bo_core.domain.authorization``), except
@@ -26,7 +27,7 @@ from bo_core.domain.bulk_file import MalformedBulkFile
 from bo_core.domain.errors import BoError, InputError, NotFound, OperationRefused
 from bo_core.domain.types import Operation
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -225,6 +226,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{result.outcome}: {result.message} [{result.result_code}]")
         if result.uuid:
             print(f"uuid: {result.uuid}\ntransaction_id: {result.transaction_id}")
+    if result.outcome == "unknown":
+        return EXIT_UNKNOWN  # gateway mode: pending until the reconciler resolves it
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 
@@ -352,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--to", dest="date_to", metavar="DATE")
     hist.add_argument("--user")
     hist.add_argument("--operation")
-    hist.add_argument("--outcome", choices=["success", "refused"])
+    hist.add_argument("--outcome", choices=["success", "refused", "pending", "rejected"])
     hist.add_argument("--merchant")
     hist.add_argument("--currency")
     hist.add_argument("--limit", type=int, default=200)
@@ -368,6 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_audit_verify)
     cli_ops.register(sub)  # bo bulk ..., bo analytics ...
+
+    from bo_core.cli_gateway import add_commands
+
+    add_commands(sub)  # gateway, webhooks, import
     return p
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bo_core.domain.errors import ConfigurationError
 from bo_core.domain.permissions import Role, load_roles
+from bo_core.gateway.settings import GatewaySettings
 
 DEFAULT_SQLITE_PATH = Path.home() / ".local" / "share" / "bo" / "bo.sqlite3"
 
@@ -43,6 +44,7 @@ class Settings:
     session_hours: int = 8
     password_min_length: int = 12
     bcrypt_rounds: int = 12
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +60,7 @@ class Settings:
             session_hours=_int_env("BO_SESSION_HOURS", 8),
             password_min_length=_int_env("BO_PASSWORD_MIN_LENGTH", 12),
             bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
+            gateway=GatewaySettings.from_env(),
         )
 
     def role(self, name: str) -> Role:

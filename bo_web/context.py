@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bo_core.config import get_settings
+from bo_core.domain.errors import ConfigurationError
 from bo_core.services.context import Context, open_context
 
 
@@ -21,7 +22,11 @@ def _context_for(database_url: str, demo_mode: bool) -> Context:
 
 def get_ctx() -> Context:
     st.secrets.load_if_toml_exists()  # root-level secrets such as BO_DATABASE_URL become env vars
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ConfigurationError as exc:  # a missing or malformed setting stops the app, named
+        st.error(f"bo cannot start: {exc.message}")
+        st.stop()
     return _context_for(settings.database_url, settings.demo_mode)
 
 

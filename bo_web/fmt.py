@@ -19,9 +19,14 @@ STATUS_BADGE: dict[str, str] = {
     Status.REJECTED: "🔴 Rejected",
 }
 STATUSES = [s.value for s in Status]
-OUTCOME_BADGE = {"success": "🟢 Success", "refused": "🔴 Refused"}
+OUTCOME_BADGE = {
+    "success": "🟢 Success",
+    "refused": "🔴 Refused",
+    "pending": "🟡 Sent, pending",  # gateway mode
+    "rejected": "🟠 Rejected by the gateway",
+}
 CASH_FLOW = {"in": "⬇️ Money in", "out": "⬆️ Money out", "none": "No money moves"}
-OUTCOME_LABEL = {"success": "Success", "refused": "Refused"}
+OUTCOME_LABEL = {"success": "Success", "refused": "Refused", "pending": "Pending", "rejected": "Rejected"}
 BALANCE_LABELS = {
     "amount": "Amount",
     "captured": "Captured",

@@ -24,6 +24,7 @@ from bo_web.context import data_changed, get_ctx
 
 log = logging.getLogger(__name__)
 STATE = "op_dialog"
+UNKNOWN = "unknown"  # gateway mode: sent, outcome not known yet
 FIELDS = ("op_amount", "op_usage", "op_txid", "op_memo")
 
 
@@ -81,17 +82,24 @@ def _submit(state: dict[str, Any], username: str) -> None:
         return
     state.pop("error", None)
     state["result"] = result
-    if result.ok:
-        data_changed()
-    else:
+    if result.outcome != "refused":
+        data_changed()  # booked, or (gateway mode) sent: a child was written either way
+    if not result.ok and result.outcome != UNKNOWN:
         state["key"] = uuidlib.uuid4().hex  # a corrected retry is a new attempt
 
 
 def _confirmation(result: OperationResult) -> None:
     label = Operation(result.operation).label
-    st.success(
-        f"{label} booked" + (" (already submitted; showing the first result)" if result.replayed else "")
-    )
+    if result.outcome == UNKNOWN:
+        st.warning(
+            f"{label} sent, **outcome unknown at the gateway**: {result.pending_reason}. It stays pending "
+            "(its amount reserved) until the reconciler or *Check status now* resolves it; "
+            "it is never sent again blindly."
+        )
+    else:
+        st.success(
+            f"{label} booked" + (" (already submitted; showing the first result)" if result.replayed else "")
+        )
     st.markdown("**New transaction UUID**")
     st.code(result.uuid or "", language=None)
     st.markdown("**Transaction ID**")
@@ -118,7 +126,8 @@ def _form(details: TransactionDetails, op: Operation, state: dict[str, Any], use
     )
     result: OperationResult | None = state.get("result")
     if result is not None and not result.ok:
-        st.error(f"Refused: {result.message}\n\nResult code `{result.result_code}`")
+        verb = "Rejected by the gateway" if result.outcome == "rejected" else "Refused"
+        st.error(f"{verb}: {result.message}\n\nResult code `{result.result_code}`")
     if state.get("error"):
         st.error(state["error"])
     with st.form("op_form", border=False):
@@ -150,7 +159,7 @@ def render(details: TransactionDetails, username: str) -> None:
     @st.dialog(op.label, width="medium", on_dismiss=close_dialog)
     def dialog() -> None:
         result: OperationResult | None = state.get("result")
-        if result is not None and result.ok:
+        if result is not None and (result.ok or result.outcome == UNKNOWN):
             _confirmation(result)
         else:
             _form(details, op, state, username)

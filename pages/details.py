@@ -7,7 +7,7 @@ import streamlit as st
 
 from bo_core.services import history
 from bo_core.services.show import TxView, show_transaction
-from bo_web import fmt, operation_dialog
+from bo_web import fmt, gateway_panel, operation_dialog
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
@@ -58,6 +58,8 @@ if ops:
             args=(details, op, user.username),
             width="stretch",
         )
+
+gateway_panel.render_pending(ctx, details, user.username)
 
 st.subheader("Balances")
 balance_cols = st.columns(5)

@@ -24,6 +24,7 @@ from bo_core.services.context import Context
 from tests.factories import Clock
 
 PG_ENV = "BO_TEST_POSTGRES_URL"
+pytest_plugins = ["tests.gateway_support"]  # the gateway sandbox fixtures
 # bcrypt's lowest cost keeps the hundreds of users the tests create cheap; the
 # production default stays 12. Subprocesses (CLI, streamlit) inherit it.
 os.environ.setdefault("BO_BCRYPT_ROUNDS", "4")

@@ -20,7 +20,10 @@ Progress = Callable[[int], None]
 BATCH_ROWS = 10_000
 SQLITE_LOAD_CACHE_KIB = 262_144
 PG_INDEX_BUILD_MEMORY = "256MB"
-COLUMNS: tuple[str, ...] = tuple(c.name for c in TransactionRow.__table__.columns if c.name != "id")
+# Demo rows carry no gateway-mode columns (they stay NULL).
+COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in TransactionRow.__table__.columns if c.name not in ("id", "pending_reason", "attempt_uuid")
+)
 
 
 def write_rows(conn: Connection, rows: Iterable[Row], progress: Progress | None, *, large: bool) -> int:

@@ -113,9 +113,15 @@ class TransactionRow(Base):
     created_at: Mapped[utc]
     source: Mapped[Source] = mapped_column(_by_value(Source, 12))
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Gateway mode: why a back-office child is still pending, and the UUID it had
+    # while its attempt was in flight (before the gateway's id replaced it).
+    pending_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    attempt_uuid: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     __table_args__ = (
         Index("ix_tx_transaction_id", "transaction_id"),
+        Index("ix_tx_status_source_created", "status", "source", "created_at"),
+        Index("ix_tx_attempt_uuid", "attempt_uuid"),
         Index("ix_tx_parent_uuid", "parent_uuid"),
         Index("ix_tx_created_at", "created_at", "id"),
         Index("ix_tx_merchant_status_created", "merchant", "status", "created_at"),

@@ -42,6 +42,9 @@ USER_DISABLED = "800.900.302"
 # Gateway codes the back office itself names (the demo data writes them too).
 PENDING = "000.200.000"
 EXTERNAL_UPDATE = "000.600.000"
+# Gateway mode.
+GATEWAY_NOT_FOUND = "700.400.580"
+GATEWAY_GENERATED_ONLY = "700.400.402"
 
 DESCRIPTIONS: dict[str, str] = {
     SUCCESS: "Transaction succeeded",
@@ -81,6 +84,11 @@ DESCRIPTIONS: dict[str, str] = {
     "100.100.101": "Invalid credit card, bank account number or bank name",
     "100.396.103": "Previously pending transaction timed out",
     "200.300.404": "Invalid or missing parameter",
+    GATEWAY_NOT_FOUND: "Cannot find transaction: the gateway never received this request",
+    GATEWAY_GENERATED_ONLY: "Chargebacks can only be generated internally by the payment system",
+    "900.100.300": "Timeout, uncertain result",
+    "800.600.100": "Transaction is being processed already",
+    "800.120.100": "Too many requests (throttled)",
 }
 
 

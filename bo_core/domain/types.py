@@ -99,3 +99,6 @@ class Source(StrEnum):
 class Outcome(StrEnum):
     SUCCESS = "success"
     REFUSED = "refused"
+    # Gateway mode: an attempt in flight, and a child the gateway turned down.
+    PENDING = "pending"
+    REJECTED = "rejected"

@@ -44,7 +44,7 @@ from bo_core.domain.fields import OperationFields, parse_fields, parse_idempoten
 from bo_core.domain.money import Money, parse_amount
 from bo_core.domain.permissions import Permission, Role
 from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
-from bo_core.services import audit
+from bo_core.services import audit, gateway_send
 from bo_core.services.access import require
 from bo_core.services.context import Context
 from bo_core.services.export import plain
@@ -85,6 +85,10 @@ class OperationResult:
     available_before: Money | None
     available_after: Money | None
     replayed: bool = False
+    # Gateway mode (``BO_GATEWAY=opp``): the gateway's id of the new transaction,
+    # and why its outcome is not known yet (``outcome == "unknown"``).
+    gateway_id: str | None = None
+    pending_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,7 +132,13 @@ def run_operation(
     last_error: Exception | None = None
     for _ in range(MAX_ATTEMPTS):
         try:
-            return _attempt(ctx, operation, parent_uuid, fields, key, request, checkpoint)
+            result = _attempt(ctx, operation, parent_uuid, fields, key, request, checkpoint)
+            if result.outcome != Outcome.PENDING:
+                return result
+            # Gateway mode: the attempt is committed; send it (once) or report its state now.
+            if result.replayed:
+                return gateway_send.current(ctx, result)
+            return gateway_send.complete(ctx, result, request.username.strip())
         except IntegrityError as exc:
             # A concurrent request took the same idempotency key or Transaction ID
             # first; the next attempt sees its row and replays or refuses cleanly.
@@ -193,6 +203,8 @@ def _attempt(
             uow.commit()
             return result
         child = _child(parent, operation, amount, txid, fields, user.username, now)
+        if ctx.settings.gateway.is_opp:
+            gateway_send.mark_attempt(child)
         _insert(s, child)
         checkpoint("child_written")
         result = _record(s, now, user, operation, pos, child, fields, key, None)
@@ -224,6 +236,7 @@ def _decide(
     )
     if reason is not None:
         raise reason
+    gateway_send.refuse_unsendable(ctx.settings.gateway, operation)
     if request.currency is not None and request.currency.strip().upper() != parent.currency:
         raise OperationRefused(
             rc.CURRENCY_MISMATCH,
@@ -357,13 +370,25 @@ def _record(
         transaction_id=child.transaction_id if child else fields.transaction_id,
         usage=fields.usage,
         memo=fields.memo,
-        outcome=(Outcome.REFUSED if refused else Outcome.SUCCESS).value,
+        outcome=_outcome(refused, child).value,
         result_code=refused.result_code if refused else (child.result_code if child else rc.SUCCESS),
-        message=(refused.message if refused else f"{operation.label} booked")[:500],
+        message=(refused.message if refused else _booked(operation, child))[:500],
         idempotency_key=key,
     )
     audit.append(s, record)
     return _result_from(record, replayed=False)
+
+
+def _outcome(refused: OperationRefused | None, child: TransactionRow | None) -> Outcome:
+    if refused is not None:
+        return Outcome.REFUSED
+    return Outcome.PENDING if child is not None and child.status == Status.PENDING else Outcome.SUCCESS
+
+
+def _booked(operation: Operation, child: TransactionRow | None) -> str:
+    if child is not None and child.status == Status.PENDING:
+        return f"{operation.label} sent to the gateway"
+    return f"{operation.label} booked"
 
 
 def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
@@ -373,6 +398,7 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
         return None if minor is None or cur is None else Money(minor, cur)
 
     success = record.outcome == Outcome.SUCCESS
+    pending = record.outcome == Outcome.PENDING
     return OperationResult(
         outcome=record.outcome,
         operation=record.operation,
@@ -380,7 +406,7 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
         uuid=record.child_uuid,
         transaction_id=record.transaction_id,
         result_code=record.result_code,
-        status=rc.status_of(record.result_code).value if success else "rejected",
+        status=rc.status_of(record.result_code).value if success or pending else "rejected",
         message=record.message,
         amount=money(record.amount_minor),
         currency=cur,

@@ -18,6 +18,7 @@ from bo_core.domain.types import Status, TxType
 from bo_core.services.access import require
 from bo_core.services.context import Context
 from bo_core.services.export import plain
+from bo_core.services.gateway_send import GENERATED_BY_PAYMENT_SYSTEM
 from bo_core.services.ledger import get_transaction, position
 
 
@@ -52,6 +53,7 @@ class TxView:
     created_at: datetime
     source: str
     created_by: str | None
+    pending_reason: str | None = None
 
     @classmethod
     def of(cls, row: TransactionRow) -> TxView:
@@ -85,6 +87,7 @@ class TxView:
             created_at=row.created_at,
             source=row.source,
             created_by=row.created_by,
+            pending_reason=row.pending_reason,
         )
 
 
@@ -135,6 +138,7 @@ def show_transaction(ctx: Context, uuid: str, *, actor: Actor) -> TransactionDet
                     ctx.now(),
                     ctx.settings.capture_window,
                 )
+                if not (ctx.settings.gateway.is_opp and op in GENERATED_BY_PAYMENT_SYSTEM)
             ]
         return TransactionDetails(
             transaction=TxView.of(row),

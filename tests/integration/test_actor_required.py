@@ -154,6 +154,17 @@ PERSONAL = {
 """A user's own saved views: the actor is required, and SYSTEM (which has none) is refused too;
 see tests/integration/test_views.py."""
 
+GATEWAY = {
+    "gateway_send.complete",  # the second half of run_operation: the request's own user
+    "gateway_send.current",  # the same, for a replay: reads the attempt's child
+    "gateway_ingest.ingest",  # what the gateway reports (receiver, importer): no user acts
+    "gateway_reconcile.reconcile",  # SYSTEM only (cron): tests/integration/test_gateway_actor.py
+    "gateway_reconcile.check_status",  # the operation's own permission: test_gateway_actor.py
+    "gateway_import.import_window",  # SYSTEM only: test_gateway_actor.py
+    "csv_import.import_csv",  # SYSTEM only: test_gateway_actor.py
+}
+"""Gateway mode (issue 9)."""
+
 
 def public_services() -> dict[str, Callable[..., object]]:
     found: dict[str, Callable[..., object]] = {}
@@ -170,7 +181,7 @@ def public_services() -> dict[str, Callable[..., object]]:
 
 def test_every_public_service_is_listed_here_or_is_a_sign_in_helper() -> None:
     services = public_services()
-    assert set(services) == set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR | PERSONAL
+    assert set(services) == set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR | PERSONAL | GATEWAY
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))

@@ -10,10 +10,20 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from bo_core.db import migrate
+from bo_core.db.gateway_models import GatewayInbox  # noqa: F401  (its table is part of the schema)
 from bo_core.db.models import Base
 from bo_core.db.uow import Database
 
-TABLES = {"transactions", "audit_log", "users", "login_throttle", "bulk_runs", "bulk_lines", "saved_views"}
+TABLES = {
+    "transactions",
+    "audit_log",
+    "users",
+    "login_throttle",
+    "bulk_runs",
+    "bulk_lines",
+    "saved_views",
+    "gateway_inbox",
+}
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from bo_core.db import gateway_models  # noqa: F401  (registers the gateway tables)
 from bo_core.db.models import Base
 
 target_metadata = Base.metadata

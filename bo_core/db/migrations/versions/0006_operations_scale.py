@@ -1,7 +1,7 @@
 """operations at scale: bulk runs and their lines, the chargeback-ratio index
 
 Revision ID: 0006_operations_scale
-Revises: 0003_one_timestamp_format
+Revises: 0005_gateway
 
 - bulk_runs / bulk_lines: every bulk upload (dry run or real) and each line's
   input and result, so a run can be shown, downloaded and resumed;
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_operations_scale"
-down_revision = "0003_one_timestamp_format"
+down_revision = "0005_gateway"
 branch_labels = None
 depends_on = None
 
