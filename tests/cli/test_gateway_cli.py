@@ -104,7 +104,9 @@ def test_a_window_of_ten_thousand_transactions_imports_completely(
 ) -> None:
     own = uuid.uuid4().hex
     env = {**opp_env(sandbox.url), "BO_GATEWAY_ENTITY_ID": own}
-    sandbox.admin("generate", {"count": 10_000, "entityId": own})
+    # The window ends before the current second (--to is exclusive at second precision).
+    end = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    sandbox.admin("generate", {"count": 10_000, "entityId": own, "end": end})
     since = (datetime.now(UTC) - timedelta(hours=4)).strftime("%Y-%m-%d")
     run = bo(sqlite_ctx, "gateway", "import", "--from", since, "--json", **env)
     assert run.code == 0, run.stderr
