@@ -179,3 +179,7 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[utc]
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# The security tables share this metadata (imported last: they use the types above).
+from bo_core.db import security_models as _security_models  # noqa: E402,F401

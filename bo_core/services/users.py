@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import bcrypt
 from sqlalchemy import select
 
 from bo_core.db.models import LoginThrottle, UserRow
-from bo_core.domain.errors import AuthenticationError, InputError, NotFound
+from bo_core.domain.errors import InputError, NotFound
 from bo_core.services.context import Context
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -150,49 +149,12 @@ def set_password(ctx: Context, username: str, password: str) -> User:
     return _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
 
 
-_DUMMY_HASH = hash_password("not-a-real-password-for-timing")
+def authenticate(ctx: Context, username: str, password: str, *, address: str | None = None) -> User:
+    """Check credentials (see ``bo_core.security.signin``: atomic attempt reservation,
+    per-account and per-address throttling, lockouts recorded as security events)."""
+    from bo_core.security.signin import authenticate as _authenticate
 
-
-def authenticate(ctx: Context, username: str, password: str) -> User:
-    """Check credentials; count failures in the database (shared by all replicas).
-
-    After ``lockout_attempts`` failures for one username (known or not) within
-    ``lockout_minutes``, further attempts are refused until the lock expires.
-    Disabled users are refused. The message never says which part was wrong.
-    """
-    key = str(username or "").strip().lower()[:64]
-    now = ctx.now()
-    with ctx.db.uow(write=True) as uow:
-        s = uow.session
-        throttle = s.get(LoginThrottle, key)
-        if throttle and throttle.locked_until and throttle.locked_until > now:
-            minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
-            raise AuthenticationError(
-                f"Too many failed sign-ins: this account is locked for {minutes} more minute(s)"
-            )
-        row = s.get(UserRow, key)
-        candidate = row.password_hash if row else _DUMMY_HASH
-        pw = str(password or "").encode("utf-8")[:BCRYPT_MAX_BYTES]
-        good = bcrypt.checkpw(pw, candidate.encode("ascii")) and row is not None
-        if good and row is not None and row.active:
-            if throttle:
-                s.delete(throttle)
-            uow.commit()
-            return User.of(row)
-        window = timedelta(minutes=ctx.settings.lockout_minutes)
-        if throttle is None:
-            throttle = LoginThrottle(key=key, failures=0, window_start=now)
-            s.add(throttle)
-        lock_expired = throttle.locked_until is not None and throttle.locked_until <= now
-        if lock_expired or now - throttle.window_start > window:
-            throttle.failures, throttle.window_start, throttle.locked_until = 0, now, None
-        throttle.failures += 1
-        if throttle.failures >= ctx.settings.lockout_attempts:
-            throttle.locked_until = now + window
-        uow.commit()
-    if good and row is not None and not row.active:
-        raise AuthenticationError("This account is disabled")
-    raise AuthenticationError("Username or password is incorrect")
+    return _authenticate(ctx, username, password, address=address)
 
 
 def is_locked(ctx: Context, username: str) -> bool:

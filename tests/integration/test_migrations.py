@@ -13,7 +13,15 @@ from bo_core.db import migrate
 from bo_core.db.models import Base
 from bo_core.db.uow import Database
 
-TABLES = {"transactions", "audit_log", "users", "login_throttle"}
+TABLES = {
+    "transactions",
+    "audit_log",
+    "users",
+    "login_throttle",
+    "user_sessions",
+    "security_events",
+    "user_security",
+}
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -207,7 +207,7 @@ def test_one_failure_after_the_lock_expired_does_not_lock_again(ctx: Context, cl
 
 def test_unknown_usernames_are_throttled_too(ctx: Context, clock: Clock) -> None:
     for _ in range(ctx.settings.lockout_attempts):
-        assert fail_sign_in(ctx, "ghost") == "Username or password is incorrect"
+        assert fail_sign_in(ctx, "ghost").startswith("Username or password is incorrect")
     assert "locked" in fail_sign_in(ctx, "ghost")
     assert "locked" in fail_sign_in(ctx, "GHOST")
     clock.advance(minutes=ctx.settings.lockout_minutes, seconds=1)
