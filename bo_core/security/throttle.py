@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, case, delete, literal, or_, update
+from sqlalchemy import Table, and_, case, delete, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,7 +47,7 @@ def address_key(address: str) -> str:
 
 def reserve(session: Session, key: str, now: datetime, window: timedelta, limit: int) -> Reservation:
     """Count one attempt for ``key`` in a single statement; the caller commits at once."""
-    table = LoginThrottle.__table__
+    table = cast(Table, LoginThrottle.__table__)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table).values(key=key, failures=1, window_start=now, locked_until=None)
@@ -56,7 +57,7 @@ def reserve(session: Session, key: str, now: datetime, window: timedelta, limit:
         and_(table.c.locked_until.is_(None), table.c.window_start < literal(now - window, UTCDateTime())),
     )
     new_count = case((expired, literal(1)), else_=table.c.failures + 1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={
             "failures": new_count,
@@ -71,7 +72,7 @@ def reserve(session: Session, key: str, now: datetime, window: timedelta, limit:
             ),
         },
     ).returning(table.c.failures, table.c.locked_until)
-    count, locked_until = session.execute(stmt).one()
+    count, locked_until = session.execute(upsert).one()
     if count >= limit and locked_until is None:  # the first attempt of a window at limit 1
         locked_until = now + window
         session.execute(update(table).where(table.c.key == key).values(locked_until=locked_until))
