@@ -130,14 +130,27 @@ def _update(ctx: Context, username: str, **changes: object) -> User:
         return User.of(row)
 
 
+def _end_sessions(ctx: Context, username: str, reason: str) -> None:
+    """A change of who someone is or may do ends their sessions at once (every replica)."""
+    from bo_core.security.sessions import end_all
+
+    end_all(ctx, username, reason)
+
+
 def set_role(ctx: Context, username: str, role: str) -> User:
     if role not in ctx.settings.roles:
         _unknown_role(ctx, role)
-    return _update(ctx, username, role=role)
+    before = get_user(ctx, username)
+    user = _update(ctx, username, role=role)
+    if before.role != role:
+        _end_sessions(ctx, username, "role_changed")
+    return user
 
 
 def disable_user(ctx: Context, username: str) -> User:
-    return _update(ctx, username, active=False)
+    user = _update(ctx, username, active=False)
+    _end_sessions(ctx, username, "disabled")
+    return user
 
 
 def enable_user(ctx: Context, username: str) -> User:
@@ -146,7 +159,9 @@ def enable_user(ctx: Context, username: str) -> User:
 
 def set_password(ctx: Context, username: str, password: str) -> User:
     check_password(ctx, password)
-    return _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
+    user = _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
+    _end_sessions(ctx, username, "password_changed")
+    return user
 
 
 def authenticate(ctx: Context, username: str, password: str, *, address: str | None = None) -> User:

@@ -1,9 +1,11 @@
 """Sign-in, the session and the page guard.
 
-Passwords are checked by ``bo_core.services.users.authenticate`` (failed attempts
-and lockouts are counted in the database, shared by every replica).
-streamlit-authenticator keeps the signed re-authentication cookie; it only
-restores users that are active and not locked.
+Passwords are checked by ``bo_core.services.users.authenticate`` (attempts reserved
+atomically in the database, shared by every replica). Sessions live on the server
+(``bo_core.security.sessions``): the browser's cookie holds only a signed random
+token, and every run re-validates it (``bo_core.web.websession``).
+streamlit-authenticator's cookie manager writes and deletes that cookie; its own
+JWT cookie is never read, so a forged or replayed JWT signs nobody in.
 """
 
 from __future__ import annotations
@@ -11,32 +13,25 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities.exceptions import LoginError, LogoutError
 
-from bo_core.domain.errors import AuthenticationError, PermissionDenied
+from bo_core.domain.errors import AuthenticationError, ConfigurationError
 from bo_core.domain.permissions import Permission, Role
+from bo_core.security.keys import weak_key_reason
 from bo_core.services import users
-from bo_core.services.access import role_of
 from bo_core.services.context import Context
+from bo_core.web import websession
 from bo_core.web.context import get_ctx
 from bo_core.web.flash import flash, show_flash
 
-COOKIE_NAME = "bo_session"
+COOKIE_NAME = websession.COOKIE_NAME
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"
-EXAMPLE_COOKIE_KEY = "replace-me-with-at-least-32-random-characters"
-KNOWN_DEFAULT_KEYS = frozenset(
-    {"some_key", "key", "secret", "changeme", "change-me", "abcdef", DEMO_COOKIE_KEY, EXAMPLE_COOKIE_KEY}
-)
-MIN_COOKIE_KEY_LENGTH = 32
-_SIGNED_IN_AT = "_signed_in_at"
-_COOKIE_PENDING = "_cookie_pending"
 _SIGN_OUT = "_sign_out"
 _RESUME = "_resume_page"
 NAVIGATION_READY = "_navigation_ready"
@@ -71,15 +66,11 @@ def startup_problems(ctx: Context) -> list[str]:
         return []
     problems = []
     key = cookie_key(demo_mode=False)
-    if not key:
+    weak = weak_key_reason(key)
+    if weak:
         problems.append(
-            "No cookie key is configured. Set `[auth] cookie_key` in `.streamlit/secrets.toml` "
-            "or the environment variable `BO_COOKIE_KEY` to a random secret."
-        )
-    elif key in KNOWN_DEFAULT_KEYS or len(key) < MIN_COOKIE_KEY_LENGTH:
-        problems.append(
-            f"The cookie key is a published default or shorter than {MIN_COOKIE_KEY_LENGTH} characters: "
-            "anyone could forge a session. Configure a long random secret."
+            f"{weak} Set `[auth] cookie_key` in `.streamlit/secrets.toml` "
+            "or the environment variable `BO_COOKIE_KEY`."
         )
     if users.demo_users_exist(ctx):
         problems.append(
@@ -95,15 +86,37 @@ def _refuse_to_start(problems: list[str]) -> None:
 
 
 def _authenticator(ctx: Context) -> Any:
-    key = cookie_key(ctx.settings.demo_mode)
+    """streamlit-authenticator, used for its cookie manager only (no credentials: its own
+    cookie sign-in can never succeed)."""
     return stauth.Authenticate(
-        users.authenticator_credentials(ctx),
-        _secret("auth", "cookie_name") or COOKIE_NAME,
-        key,
+        {"usernames": {}},
+        COOKIE_NAME,
+        _signing_key(ctx),
         ctx.settings.session_hours / 24,
         auto_hash=False,
         login_sleep_time=0,
     )
+
+
+def _signing_key(ctx: Context) -> str:
+    key = cookie_key(ctx.settings.demo_mode)
+    assert key, "startup_problems refuses a missing key"
+    return key
+
+
+def _write_cookie(ctx: Context, value: str | None) -> None:
+    """Write (or delete) the session cookie in the browser: SameSite=Strict, Secure unless disabled."""
+    manager = _authenticator(ctx).cookie_controller.cookie_model.cookie_manager
+    if value is None:
+        with contextlib.suppress(KeyError):
+            manager.delete(COOKIE_NAME)
+        return
+    expires = datetime.now() + timedelta(hours=ctx.settings.session_hours)
+    manager.set(COOKIE_NAME, value, expires_at=expires, same_site="strict", secure=_secure_cookie())
+
+
+def _secure_cookie() -> bool:
+    return os.environ.get("BO_COOKIE_SECURE", "1").lower() not in {"0", "false", "no"}
 
 
 def _demo_hint() -> str:
@@ -125,21 +138,17 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
+    address = websession.client_address(ctx.settings.trusted_proxies)
     try:
-        user = users.authenticate(ctx, username, password)
+        user = users.authenticate(ctx, username, password, address=address)
     except AuthenticationError as exc:
         st.error(exc.message)
         return
+    websession.start(
+        ctx, _signing_key(ctx), user.username, method="password", address=address, mfa_done=False
+    )
     st.session_state.update(
-        {
-            "authentication_status": True,
-            "username": user.username,
-            "name": user.name,
-            "roles": [user.role],
-            "logout": None,
-            _SIGNED_IN_AT: time.time(),
-            _COOKIE_PENDING: True,
-        }
+        {"authentication_status": True, "username": user.username, "name": user.name, "roles": [user.role]}
     )
     st.rerun()
 
@@ -148,37 +157,26 @@ def request_sign_out() -> None:
     st.session_state[_SIGN_OUT] = True
 
 
-def _forget_session(auth: Any) -> None:
-    if st.session_state.get("authentication_status"):
-        with contextlib.suppress(LogoutError):
-            auth.logout(location="unrendered")
-    for key in ("authentication_status", "username", "name", "roles", _SIGNED_IN_AT, _COOKIE_PENDING):
+def _forget_session() -> None:
+    for key in ("authentication_status", "username", "name", "roles"):
         st.session_state[key] = None
 
 
 def _current_user(ctx: Context) -> SessionUser | None:
-    """The signed-in user, re-read from the database on every run."""
-    username = st.session_state.get("username")
-    if not st.session_state.get("authentication_status") or not username:
+    """The signed-in user of this run: a live server-side session, re-read on every run."""
+    found = websession.current(ctx, _signing_key(ctx))
+    if found is None:
         return None
-    signed_in_at = st.session_state.get(_SIGNED_IN_AT) or time.time()
-    st.session_state[_SIGNED_IN_AT] = signed_in_at
-    if time.time() - signed_in_at > ctx.settings.session_hours * 3600:
-        flash("Your session has expired. Please sign in again.", "info")
-        return None
+    live, _token = found
     try:
-        role = role_of(ctx, username)
-    except PermissionDenied:
-        flash("This account is disabled or no longer exists.", "warning")
+        role = ctx.settings.role(live.role)
+    except ConfigurationError:
+        flash("Your role is not configured. Ask an administrator.", "warning")
         return None
-    return SessionUser(username, st.session_state.get("name") or username, role)
-
-
-def _restore_sign_in_time(ctx: Context, auth: Any) -> None:
-    """A session restored from the cookie ends when the cookie does."""
-    token = getattr(auth.cookie_controller.cookie_model, "token", None)
-    if st.session_state.get("authentication_status") and isinstance(token, dict) and "exp_date" in token:
-        st.session_state[_SIGNED_IN_AT] = float(token["exp_date"]) - ctx.settings.session_hours * 3600
+    st.session_state.update(
+        {"authentication_status": True, "username": live.username, "name": live.name, "roles": [live.role]}
+    )
+    return SessionUser(live.username, live.name, role)
 
 
 def gate() -> SessionUser:
@@ -187,24 +185,19 @@ def gate() -> SessionUser:
     problems = startup_problems(ctx)
     if problems:
         _refuse_to_start(problems)
-    auth: Any = None
     if st.session_state.pop(_SIGN_OUT, False):
-        auth = _authenticator(ctx)
-        _forget_session(auth)
+        websession.end_current(ctx, _signing_key(ctx), "sign_out")
+        _forget_session()
+        _write_cookie(ctx, None)
         flash("You are signed out.", "info")
     user = _current_user(ctx)
     if user is None:
-        auth = auth or _authenticator(ctx)
-        _forget_session(auth)
-        with contextlib.suppress(LoginError):  # a cookie of a now disabled or locked user
-            auth.login(location="unrendered")  # restores a valid re-authentication cookie
-        _restore_sign_in_time(ctx, auth)
-        user = _current_user(ctx)
-        if user is None:
-            _sign_in_page(ctx, auth)
-            st.stop()
-    elif st.session_state.pop(_COOKIE_PENDING, False):
-        _authenticator(ctx).cookie_controller.set_cookie()
+        _forget_session()
+        _sign_in_page(ctx, None)
+        st.stop()
+    pending = websession.pending_cookie()
+    if pending:
+        _write_cookie(ctx, pending)
     return user
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 
 from bo_core.config import get_settings
+from bo_core.db.security_models import SessionRow
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.web.auth import DEMO_COOKIE_KEY
 from tests.factories import PASSWORD, add_tx, add_user
-from tests.ui.conftest import AppFactory
+from tests.ui.conftest import COOKIE_KEY, AppFactory
 
 PAGES = ["pages/transactions.py", "pages/details.py", "pages/history.py", "pages/users.py"]
 
@@ -166,14 +170,25 @@ def test_production_mode_refuses_to_start_without_a_cookie_key(
     assert "No cookie key" in at.error[0].value
 
 
-@pytest.mark.parametrize("key", ["some_key", DEMO_COOKIE_KEY, "short-but-random-4f9a"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "some_key",
+        DEMO_COOKIE_KEY,
+        "short-but-random-4f9a",
+        "replace-me-with-at-least-32-random-characters",
+        "a" * 64,
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "correct horse battery staple correct horse battery staple",
+    ],
+)
 def test_production_mode_refuses_a_default_or_short_cookie_key(
     app: AppFactory, monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
     monkeypatch.setenv("BO_COOKIE_KEY", key)
     at = app()
     assert refused(at)
-    assert "forge" in at.error[0].value
+    assert "guessable" in at.error[0].value
 
 
 def test_production_mode_refuses_to_start_while_demo_users_exist(app: AppFactory, ui_ctx: Context) -> None:
@@ -199,7 +214,7 @@ def test_cookie_key_from_secrets_is_used(app: AppFactory, monkeypatch: pytest.Mo
 
     monkeypatch.delenv("BO_COOKIE_KEY")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.secrets["auth"] = {"cookie_key": "k" * 48}
+    at.secrets["auth"] = {"cookie_key": COOKIE_KEY[::-1]}
     at.run()
     assert not at.error
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
@@ -212,18 +227,20 @@ def test_a_session_ends_after_the_configured_lifetime(app: AppFactory, ui_ctx: C
     add_user(ui_ctx, "viewer", "vera")
     at = app("vera")
     assert [t.value for t in at.title] == ["Transactions"]
-    hours = ui_ctx.settings.session_hours
-    at.session_state["_signed_in_at"] = at.session_state["_signed_in_at"] - hours * 3600 - 1
+    with ui_ctx.db.uow(write=True) as uow:  # the lifetime lives on the server
+        uow.session.execute(update(SessionRow).values(expires_at=ui_ctx.now() - timedelta(seconds=1)))
+        uow.commit()
     at.run()
     assert shows_only_sign_in(at)
     assert "expired" in at.info[0].value
 
 
-def test_a_role_change_applies_to_the_open_session(app: AppFactory, ui_ctx: Context) -> None:
+def test_a_role_change_ends_the_open_session(app: AppFactory, ui_ctx: Context) -> None:
     add_user(ui_ctx, "analyst", "ann")
     uuid = add_tx(ui_ctx, "PA")
     at = app("ann", page="pages/details.py", uuid=uuid)
     assert at.button(key="op_capture")
     users.set_role(ui_ctx, "ann", "viewer")
     at.run()
+    assert shows_only_sign_in(at)
     assert "op_capture" not in [b.key for b in at.button]
