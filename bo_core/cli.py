@@ -62,6 +62,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.transactions < 1:
         raise InputError("--transactions", "must be at least 1")
     ctx = _context()
+    if args.users:
+        from bo_core.security.demo_guard import demo_database_problem
+
+        problem = demo_database_problem(ctx, embedded_only=False)
+        if problem:
+            raise UsageError(problem.replace("Demo mode", "--users").replace("BO_DEMO_MODE", "--users"))
     started = time.perf_counter()
     report = generate_demo(ctx, args.transactions, seed=args.seed)
     elapsed = time.perf_counter() - started
@@ -360,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="check the hash chain of the audit trail")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_audit_verify)
+
+    from bo_core.cli_security import register
+
+    register(sub, users, _Parser)
     return p
 
 

@@ -175,9 +175,19 @@ def end_all(
     return count
 
 
-def live_sessions(ctx: Context, username: str) -> list[SessionRow]:
+@dataclass(frozen=True)
+class SessionSummary:
+    id: str  # the digest, never the token
+    method: str
+    created_at: datetime
+    last_seen_at: datetime
+    address: str | None
+
+
+def live_sessions(ctx: Context, username: str) -> list[SessionSummary]:
+    """Sessions not ended yet (a timed-out one is ended when next presented)."""
     with ctx.db.uow() as uow:
         rows = uow.session.execute(
             select(SessionRow).where(SessionRow.username == username, SessionRow.ended_at.is_(None))
         ).scalars()
-        return list(rows)
+        return [SessionSummary(r.id, r.method, r.created_at, r.last_seen_at, r.address) for r in rows]

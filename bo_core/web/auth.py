@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 import streamlit_authenticator as stauth
 
+from bo_core.config import get_settings
 from bo_core.domain.errors import AuthenticationError, ConfigurationError
 from bo_core.domain.permissions import Permission, Role
 from bo_core.security.keys import weak_key_reason
@@ -80,8 +81,8 @@ def startup_problems(ctx: Context) -> list[str]:
     return problems
 
 
-def _refuse_to_start(problems: list[str]) -> None:
-    st.error("**bo refuses to start in production mode.**\n\n" + "\n".join(f"- {p}" for p in problems))
+def _refuse_to_start(problems: list[str], mode: str = "production") -> None:
+    st.error(f"**bo refuses to start in {mode} mode.**\n\n" + "\n".join(f"- {p}" for p in problems))
     st.stop()
 
 
@@ -107,6 +108,8 @@ def _signing_key(ctx: Context) -> str:
 def _write_cookie(ctx: Context, value: str | None) -> None:
     """Write (or delete) the session cookie in the browser: SameSite=Strict, Secure unless disabled."""
     manager = _authenticator(ctx).cookie_controller.cookie_model.cookie_manager
+    if value is not None and manager.cookies.get(COOKIE_NAME) == value:
+        return  # the browser holds it already (the manager reports the browser's cookies)
     if value is None:
         with contextlib.suppress(KeyError):
             manager.delete(COOKIE_NAME)
@@ -179,9 +182,16 @@ def _current_user(ctx: Context) -> SessionUser | None:
     return SessionUser(live.username, live.name, role)
 
 
-def gate() -> SessionUser:
-    """Return the signed-in user, or render the sign-in page and stop the run."""
-    ctx = get_ctx()
+def gate(*, hold_cookie: bool = True) -> SessionUser:
+    """Return the signed-in user, or render the sign-in page and stop the run.
+
+    ``hold_cookie``: write the session cookie into the browser if it lacks it (once per run:
+    ``app.py`` does it, the page guards do not)."""
+    try:
+        ctx = get_ctx()
+    except ConfigurationError as exc:
+        _refuse_to_start([exc.message], "demo" if get_settings().demo_mode else "production")
+        raise
     problems = startup_problems(ctx)
     if problems:
         _refuse_to_start(problems)
@@ -195,9 +205,9 @@ def gate() -> SessionUser:
         _forget_session()
         _sign_in_page(ctx, None)
         st.stop()
-    pending = websession.pending_cookie()
-    if pending:
-        _write_cookie(ctx, pending)
+    held = websession.cookie_to_hold() if hold_cookie else None
+    if held:
+        _write_cookie(ctx, held)
     return user
 
 
@@ -208,7 +218,7 @@ def guard(permission: Permission = Permission.TRANSACTIONS_VIEW) -> SessionUser:
     (no navigation, no sidebar); once signed in, it is reopened through
     ``app.py`` with the same query parameters.
     """
-    user = gate()
+    user = gate(hold_cookie=not st.session_state.get(NAVIGATION_READY))
     if not user.can(permission):
         st.error(f"Your role ({user.role.name}) does not give access to this page.")
         st.stop()

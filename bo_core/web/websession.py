@@ -115,7 +115,7 @@ def start(
     token = sessions.issue(ctx, username, method=method, address=address, mfa_done=mfa_done)
     cookie = sessions.sign(token, cookie_key)
     st.session_state[_STATE] = {"cookie": cookie, "conn": connection_id()}
-    st.session_state[_PENDING_COOKIE] = cookie
+    st.session_state[_PENDING_COOKIE] = True
     return token
 
 
@@ -126,9 +126,12 @@ def end_current(ctx: Context, cookie_key: str, reason: str) -> None:
         if token:
             sessions.end(ctx, token, reason)
     st.session_state[_STATE] = None
+    st.session_state[_PENDING_COOKIE] = False
 
 
-def pending_cookie() -> str | None:
-    """The cookie to write into the browser on this run (set once, after the sign-in run)."""
-    value: str | None = st.session_state.pop(_PENDING_COOKIE, None)
-    return value
+def cookie_to_hold() -> str | None:
+    """The cookie the browser must hold after a sign-in on this connection (written until it does)."""
+    if not st.session_state.get(_PENDING_COOKIE):
+        return None
+    state: dict[str, Any] | None = st.session_state.get(_STATE)
+    return state["cookie"] if state else None
