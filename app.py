@@ -10,6 +10,7 @@ import streamlit as st
 
 from bo_core.domain.permissions import Permission
 from bo_core.web.auth import gate, mark_navigation_ready, request_sign_out, resume_page
+from bo_core.web.safe import md
 
 st.set_page_config(page_title="bo · back office", page_icon="💳", layout="wide")
 # Less empty space above each page title (a style-only st.html takes no room in the page).
@@ -35,8 +36,8 @@ with st.sidebar:
         if path != "pages/details.py":
             st.page_link(page, icon=page.icon)
     st.divider()
-    st.markdown(f"**{user.name}**")
-    st.caption(f"{user.username} · role: {user.role.name}")
+    st.markdown(f"**{md(user.name)}**")
+    st.caption(f"{md(user.username)} · role: {md(user.role.name)}")
     st.button("Sign out", key="sign_out", icon="🚪", on_click=request_sign_out, width="stretch")
 
 resume = resume_page()

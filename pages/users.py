@@ -12,6 +12,7 @@ from bo_core.web.auth import guard
 from bo_core.web.context import get_ctx
 from bo_core.web.errors import explain
 from bo_core.web.flash import flash, show_flash
+from bo_core.web.safe import md
 
 user = guard(Permission.USERS_MANAGE)
 ctx = get_ctx()
@@ -77,7 +78,7 @@ with change:
     else:
         target = st.selectbox("User", others, key="target_user")
         current = next(u for u in people if u.username == target)
-        st.caption(f"Role **{current.role}** · {'active' if current.active else 'disabled'}")
+        st.caption(f"Role **{md(current.role)}** · {'active' if current.active else 'disabled'}")
         new_role = st.selectbox("New role", roles, index=roles.index(current.role), key="target_role")
         b1, b2 = st.columns(2)
         if b1.button("Set role", key="set_role", width="stretch"):

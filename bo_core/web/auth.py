@@ -30,6 +30,7 @@ from bo_core.services.context import Context
 from bo_core.web import websession
 from bo_core.web.context import get_ctx
 from bo_core.web.flash import flash, show_flash
+from bo_core.web.safe import md
 
 COOKIE_NAME = websession.COOKIE_NAME
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"
@@ -145,7 +146,7 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
     try:
         user = users.authenticate(ctx, username, password, address=address)
     except AuthenticationError as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     websession.start(
         ctx, _signing_key(ctx), user.username, method="password", address=address, mfa_done=False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from bo_core.config import get_settings
 from bo_core.security import sessions
 from bo_core.services.context import Context
+from bo_core.web.safe import WORD_JOINER
 from tests.conftest import make_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +72,8 @@ def app(ui_ctx: Context) -> AppFactory:
         return at
 
     return make
+
+
+def plain(text: str) -> str:
+    """What a person reads in a markdown element that shows data (see ``bo_core.web.safe.md``)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(WORD_JOINER, "")
