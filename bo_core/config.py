@@ -52,6 +52,8 @@ class Settings:
     address_attempts: int = 50  # failed sign-ins per client address and lockout window
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed
     mfa_roles: tuple[str, ...] = ("admin",)  # roles that must sign in with a second factor
+    allowed_origins: tuple[str, ...] = ()  # exact websocket origins; empty: same origin only
+    allowed_hosts: tuple[str, ...] = ()  # Host header names; empty: any
     password_min_length: int = 12
     bcrypt_rounds: int = 12
 
@@ -71,6 +73,8 @@ class Settings:
             address_attempts=_int_env("BO_ADDRESS_ATTEMPTS", 50),
             trusted_proxies=_list_env("BO_TRUSTED_PROXIES", ()),
             mfa_roles=_list_env("BO_MFA_ROLES", ("admin",)),
+            allowed_origins=_list_env("BO_ALLOWED_ORIGINS", ()),
+            allowed_hosts=_list_env("BO_ALLOWED_HOSTS", ()),
             password_min_length=_int_env("BO_PASSWORD_MIN_LENGTH", 12),
             bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
         )

@@ -25,6 +25,8 @@ from bo_core.config import get_settings
 from bo_core.domain.errors import AuthenticationError, ConfigurationError
 from bo_core.domain.permissions import Permission, Role
 from bo_core.security.keys import weak_key_reason
+from bo_core.security.origins import origin_allowed
+from bo_core.security.origins import setting_problems as origin_setting_problems
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.web import websession
@@ -74,12 +76,27 @@ def startup_problems(ctx: Context) -> list[str]:
             f"{weak} Set `[auth] cookie_key` in `.streamlit/secrets.toml` "
             "or the environment variable `BO_COOKIE_KEY`."
         )
+    problems.extend(origin_setting_problems(ctx.settings.allowed_origins, ctx.settings.allowed_hosts))
     if users.demo_users_exist(ctx):
         problems.append(
             "This database contains the demo users, whose passwords are public. "
             "Remove them, or start with `BO_DEMO_MODE=1` for a demonstration."
         )
     return problems
+
+
+def _refuse_foreign_origin(ctx: Context) -> None:
+    """Every run: act only for a page of an allowed origin (a page on another port is not one)."""
+    headers = websession.request_headers()
+    if not headers:  # no websocket client (AppTest)
+        return
+    s = ctx.settings
+    if not origin_allowed(headers.get("Origin"), headers.get("Host"), s.allowed_origins, s.allowed_hosts):
+        st.error(
+            "bo does not accept requests from this page's origin. Open bo at its own address "
+            "(administrators: see BO_ALLOWED_ORIGINS and BO_ALLOWED_HOSTS)."
+        )
+        st.stop()
 
 
 def _refuse_to_start(problems: list[str], mode: str = "production") -> None:
@@ -196,6 +213,7 @@ def gate(*, hold_cookie: bool = True) -> SessionUser:
     problems = startup_problems(ctx)
     if problems:
         _refuse_to_start(problems)
+    _refuse_foreign_origin(ctx)
     if st.session_state.pop(_SIGN_OUT, False):
         websession.end_current(ctx, _signing_key(ctx), "sign_out")
         _forget_session()
