@@ -28,6 +28,7 @@ if user.can(Permission.HISTORY_VIEW):
     pages["pages/history.py"] = st.Page("pages/history.py", title="Operation History", icon="📜")
 if user.can(Permission.USERS_MANAGE):
     pages["pages/users.py"] = st.Page("pages/users.py", title="Users", icon="👥")
+pages["pages/account.py"] = st.Page("pages/account.py", title="My account", icon="🔑")
 
 navigation = st.navigation(list(pages.values()), position="hidden")
 mark_navigation_ready()

@@ -31,6 +31,10 @@ def _int_env(name: str, default: int) -> int:
     return value
 
 
+def _demo_mode() -> bool:
+    return os.environ.get("BO_DEMO_MODE", "").lower() in {"1", "true", "yes"}
+
+
 def _list_env(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = os.environ.get(name)
     if raw is None:
@@ -65,14 +69,15 @@ class Settings:
             database_url=normalize_url(url),
             roles=load_roles(Path(roles_file) if roles_file else None),
             capture_window=timedelta(days=_int_env("BO_CAPTURE_WINDOW_DAYS", 30)),
-            demo_mode=os.environ.get("BO_DEMO_MODE", "").lower() in {"1", "true", "yes"},
+            demo_mode=_demo_mode(),
             lockout_attempts=_int_env("BO_LOCKOUT_ATTEMPTS", 5),
             lockout_minutes=_int_env("BO_LOCKOUT_MINUTES", 30),
             session_hours=_int_env("BO_SESSION_HOURS", 8),
             session_idle_minutes=_int_env("BO_SESSION_IDLE_MINUTES", 15),
             address_attempts=_int_env("BO_ADDRESS_ATTEMPTS", 50),
             trusted_proxies=_list_env("BO_TRUSTED_PROXIES", ()),
-            mfa_roles=_list_env("BO_MFA_ROLES", ("admin",)),
+            # Demo accounts have published passwords: no role needs MFA there unless configured.
+            mfa_roles=_list_env("BO_MFA_ROLES", () if _demo_mode() else ("admin",)),
             allowed_origins=_list_env("BO_ALLOWED_ORIGINS", ()),
             allowed_hosts=_list_env("BO_ALLOWED_HOSTS", ()),
             password_min_length=_int_env("BO_PASSWORD_MIN_LENGTH", 12),

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from bo_core.domain.permissions import Permission
+from bo_core.security import credentials, sessions
 from bo_core.services import users
 from bo_core.services.access import require
 from bo_core.web.auth import guard
@@ -67,7 +68,10 @@ with create, st.form("create_user", clear_on_submit=False):
     if st.form_submit_button("Create user", type="primary"):
         act(
             f"User {username.strip().lower()} created.",
-            lambda c, *a: users.create_user(c, username, role, password, name or None, email or None),
+            lambda c, *a: (
+                users.create_user(c, username, role, password, name or None, email or None),
+                credentials.require_password_change(c, username.strip().lower()),  # theirs to choose
+            ),
         )
 
 others = [u.username for u in people if u.username != user.username]
@@ -88,3 +92,15 @@ with change:
                 act(f"{target} is disabled and can no longer sign in.", users.disable_user, target)
         elif b2.button("Enable", key="enable_user", width="stretch"):
             act(f"{target} is enabled again.", users.enable_user, target)
+        with st.form("reset_password", clear_on_submit=True):
+            temporary = st.text_input("New temporary password", type="password", key="reset_password_value")
+            if st.form_submit_button("Reset password"):
+                act(
+                    f"{target}'s password was reset; they choose a new one at their next sign-in.",
+                    lambda c, *a: credentials.admin_reset_password(c, target, temporary, actor=user.username),
+                )
+        if st.button("End all sessions", key="revoke_sessions"):
+            act(
+                f"Every session of {target} has ended.",
+                lambda c, *a: sessions.end_all(c, target, "revoked", actor=user.username),
+            )

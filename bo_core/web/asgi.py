@@ -8,6 +8,8 @@ What a reverse proxy alone cannot promise a user who reaches the app directly:
 - files under ``/media/`` (exports) only for a browser with a live session cookie;
 - a client's "clear caches" message dropped (the caches are global: any client could
   otherwise empty them for everyone);
+- no resuming of a Streamlit session by its id: a reconnection gets a new session
+  (the id is a bearer credential for the session's server-side state otherwise);
 - ``/readyz``: 200 only when the app would really serve (database reachable and
   migrated, a strong cookie key, no demo users in production, demo mode on a demo
   database), 503 with the reasons otherwise. ``/_stcore/health`` only says the
@@ -81,6 +83,8 @@ class SecurityMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
 
+        scope = {**scope, "headers": _without_session_resume(scope.get("headers", []))}
+
         async def filtered_receive() -> Message:
             while True:
                 message = await receive()
@@ -111,6 +115,21 @@ class SecurityMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _without_session_resume(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Drop the Streamlit session id a client asks to resume (the third subprotocol entry).
+
+    Resuming hands over the server-side state of whoever held that id; every connection
+    therefore starts a new Streamlit session, and the sign-in comes from its own cookie.
+    """
+    kept = []
+    for name, value in headers:
+        if name.lower() == b"sec-websocket-protocol":
+            entries = [e.strip() for e in value.decode("latin-1").split(",")]
+            value = ", ".join(entries[:2]).encode("latin-1")
+        kept.append((name, value))
+    return kept
 
 
 def _is_forbidden_back_msg(message: Message) -> bool:

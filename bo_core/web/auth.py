@@ -31,6 +31,7 @@ from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.web import websession
 from bo_core.web.context import get_ctx
+from bo_core.web.factors import second_step
 from bo_core.web.flash import flash, show_flash
 from bo_core.web.safe import md
 
@@ -115,6 +116,10 @@ def _authenticator(ctx: Context) -> Any:
         auto_hash=False,
         login_sleep_time=0,
     )
+
+
+def cookie_key_for(ctx: Context) -> str:
+    return _signing_key(ctx)
 
 
 def _signing_key(ctx: Context) -> str:
@@ -227,6 +232,9 @@ def gate(*, hold_cookie: bool = True) -> SessionUser:
     held = websession.cookie_to_hold() if hold_cookie else None
     if held:
         _write_cookie(ctx, held)
+    if not second_step(ctx, _signing_key(ctx), user.username):
+        st.button("Sign out", key="sign_out", icon="🚪", on_click=request_sign_out)
+        st.stop()
     return user
 
 

@@ -22,6 +22,7 @@ from bo_core.services.context import Context
 COOKIE_NAME = "bo_session"
 _STATE = "_bo_web_session"
 _PENDING_COOKIE = "_bo_cookie_pending"
+_LAST = "_bo_last_validated"
 _NO_CLIENT = "no-client"  # AppTest and bare runs: no websocket, no headers at all
 _REASONS = {
     "idle": "Your session ended after a period of inactivity. Please sign in again.",
@@ -79,6 +80,7 @@ def _is_trusted(address: str, trusted: tuple[str, ...]) -> bool:
 
 def current(ctx: Context, cookie_key: str) -> tuple[ActiveSession, str] | None:
     """The live server-side session of this run and its token, or None (and why, as a flash)."""
+    st.session_state[_LAST] = None
     state: dict[str, Any] | None = st.session_state.get(_STATE)
     conn = connection_id()
     candidates: list[str] = []
@@ -95,6 +97,7 @@ def current(ctx: Context, cookie_key: str) -> tuple[ActiveSession, str] | None:
         result = sessions.validate(ctx, token)
         if isinstance(result, ActiveSession):
             st.session_state[_STATE] = {"cookie": cookie, "conn": conn}
+            st.session_state[_LAST] = (result, token)
             return result, token
         reason = result.reason
     if state:
@@ -135,3 +138,9 @@ def cookie_to_hold() -> str | None:
         return None
     state: dict[str, Any] | None = st.session_state.get(_STATE)
     return state["cookie"] if state else None
+
+
+def last_validated() -> tuple[ActiveSession, str] | None:
+    """The session ``current`` validated on this run (for the steps after the password)."""
+    found: tuple[ActiveSession, str] | None = st.session_state.get(_LAST)
+    return found

@@ -98,6 +98,9 @@ def hostile(app_server: Server, beacon: Beacon) -> Hostile:
         merchant="acme-shop",
     )
     add_tx(ctx, "RF", amount_minor=100, parent=parent, transaction_id=v("child")["link"][:255])
+    # The same Transaction ID at another merchant: the other browser tests pick only debits
+    # whose Transaction ID is unique, so they leave these hostile rows alone.
+    add_tx(ctx, "DB", amount_minor=700, transaction_id=txid[:255], merchant="other-shop")
     run_operation(  # a history entry whose own fields are hostile
         ctx,
         OperationRequest(

@@ -97,6 +97,6 @@ def test_a_streamlit_session_id_alone_does_not_take_over_a_signed_in_session(
     assert ids, "the browser's Streamlit session id was not seen"
     victim_session = ids[-1]
     attacker = run_script(app_server.url, session_id=victim_session, origin=app_server.url)
-    assert attacker.session_id == victim_session  # Streamlit did resume the victim's session ...
-    assert attacker.shows("Username")  # ... but the run shows only the sign-in
+    assert attacker.session_id != victim_session  # the server does not resume sessions by id ...
+    assert attacker.shows("Username")  # ... and the run shows only the sign-in
     assert not attacker.shows("Operation History") and not attacker.shows("admin · role")

@@ -120,10 +120,10 @@ def test_sidebar_shows_name_role_and_sign_out(app: AppFactory, ui_ctx: Context) 
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("viewer", ["Transactions"]),
-        ("analyst", ["Transactions"]),
-        ("manager", ["Transactions", "Operation History"]),
-        ("admin", ["Transactions", "Operation History", "Users"]),
+        ("viewer", ["Transactions", "My account"]),
+        ("analyst", ["Transactions", "My account"]),
+        ("manager", ["Transactions", "Operation History", "My account"]),
+        ("admin", ["Transactions", "Operation History", "Users", "My account"]),
     ],
 )
 def test_sidebar_links_follow_the_role(app: AppFactory, ui_ctx: Context, role: str, links: list[str]) -> None:
