@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bo_core.domain.permissions import Permission
-from bo_core.web.auth import gate, mark_navigation_ready, request_sign_out, resume_page
-from bo_core.web.safe import md
+from bo_web.auth import gate, mark_navigation_ready, request_sign_out, resume_page
+from bo_web.safe import md
+from bo_web.vocab import Permission
 
 st.set_page_config(page_title="bo · back office", page_icon="💳", layout="wide")
 # Less empty space above each page title (a style-only st.html takes no room in the page).

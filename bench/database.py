@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def _drop_everything(url: str) -> None:
         db.dispose()
 
 
-def prepare(url: str, rows: int, *, rebuild: bool = False, log=print) -> tuple[Context, BuildInfo]:
+def prepare(
+    url: str, rows: int, *, rebuild: bool = False, log: Callable[[str], object] = print
+) -> tuple[Context, BuildInfo]:
     """Open ``url`` holding exactly ``rows`` generated transactions, building it if needed."""
     if rebuild:
         _drop_everything(url)

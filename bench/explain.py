@@ -38,7 +38,8 @@ def plans(ctx: Context, statements: list[tuple[str, Any]]) -> str:
     """Plans of every ``SELECT`` on transactions/audit_log among ``statements``, in order."""
     proxy = ctx.db.engine.raw_connection()
     try:
-        cur = proxy.driver_connection.cursor()
+        driver: Any = proxy.driver_connection
+        cur = driver.cursor()
         out = []
         done: set[str] = set()
         for statement, params in statements:
@@ -49,7 +50,7 @@ def plans(ctx: Context, statements: list[tuple[str, Any]]) -> str:
             out.append(f"-- {_one_line(statement)}\n{plan}")
         cur.close()
         if not ctx.db.is_sqlite:
-            proxy.driver_connection.rollback()
+            driver.rollback()
         return "\n\n".join(out)
     finally:
         proxy.close()

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import create_engine
@@ -20,7 +21,7 @@ from bench.params import PAGE_SIZE, Params
 from bench.stats import peak_rss_mb, rss_mb
 from bo_core.config import normalize_url
 
-Frame = pd.DataFrame
+Frame = Any  # pandas has no type stubs here
 ORDER = ["created_at", "id"]
 EXPORT_FILE = Path(__file__).resolve().parent / "out" / "export-naive.csv"
 
@@ -47,7 +48,9 @@ def _text(df: Frame, q: str) -> pd.Series:
 
 
 def filters(p: Params) -> dict[str, Callable[[Frame], object]]:
-    ts = lambda d: pd.Timestamp(d.replace(tzinfo=None))  # noqa: E731 - stored as naive UTC
+    def ts(moment: Any) -> Any:  # stored as naive UTC
+        return pd.Timestamp(moment.replace(tzinfo=None))
+
     return {
         "uuid": lambda df: _page(df[_text(df, p.uuid)]),
         "transaction_id": lambda df: _page(df[_text(df, p.transaction_id)]),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from bench.stats import Timing
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import NotFound
 from bo_core.domain.money import minor_to_str
 from bo_core.services import users
@@ -35,9 +36,9 @@ class OpsResult:
 
 def ensure_operator(ctx: Context) -> str:
     try:
-        users.get_user(ctx, OPERATOR)
+        users.get_user(ctx, OPERATOR, actor=SYSTEM)
     except NotFound:
-        users.create_user(ctx, OPERATOR, "analyst", PASSWORD, name="Bench Operator")
+        users.create_user(ctx, OPERATOR, "analyst", PASSWORD, name="Bench Operator", actor=SYSTEM)
     return OPERATOR
 
 

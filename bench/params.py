@@ -48,14 +48,16 @@ class Params:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Params:
         kinds = cls.__annotations__
-        return cls(
-            **{k: (datetime.fromisoformat(v) if kinds[k] == "datetime" else v) for k, v in data.items()}
-        )
+        values: dict[str, Any] = {
+            k: (datetime.fromisoformat(v) if kinds[k] == "datetime" else v) for k, v in data.items()
+        }
+        return cls(**values)
 
 
 def _aware(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

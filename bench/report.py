@@ -39,7 +39,7 @@ How each figure is taken:
 
 - **Service**: the `bo_core` service call a page makes (`search_page`,
   `count_matches`, `show_transaction` + `transaction_history`, `export_csv`,
-  `run_operation`), wall-clock time in the harness process, `actor=None`.
+  `run_operation`), wall-clock time in the harness process, `actor=SYSTEM`.
 - **Floor**: the same query written by hand, run on the raw driver
   (`sqlite3` / `psycopg`) over the same connection settings; it returns the same
   rows (checked: the *Same rows* column).

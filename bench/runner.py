@@ -83,7 +83,7 @@ def _log(message: str) -> None:
 
 def _raw_connection(ctx: Context) -> Any:
     proxy = ctx.db.engine.raw_connection()
-    driver = proxy.driver_connection
+    driver: Any = proxy.driver_connection
     if not ctx.db.is_sqlite:
         driver.autocommit = True
     return proxy, driver
@@ -129,7 +129,8 @@ def _subprocess_json(args: list[str], env: dict[str, str] | None = None) -> dict
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return data
 
 
 def _memory_reference_url(url: str, backend: str) -> str:

@@ -2,6 +2,10 @@
 
 Public contract: command names, options and JSON keys are stable (README).
 Exit codes: 0 success, 1 refused or not found, 2 usage or input error.
+
+The operator at the command line already holds the database credentials: the
+commands act as ``SYSTEM`` (``bo_core.domain.authorization``), except
+``bo run --as USER`` and ``bo show --as USER``, which act for that user.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import BoError, InputError, NotFound, OperationRefused
 from bo_core.domain.types import Operation
 
@@ -96,7 +101,13 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     if not args.password_stdin:
         raise UsageError("--password-stdin is required (passwords are never taken as arguments)")
     user = users.create_user(
-        _context(), args.username, args.role, _read_password_stdin(), name=args.name, email=args.email
+        _context(),
+        args.username,
+        args.role,
+        _read_password_stdin(),
+        name=args.name,
+        email=args.email,
+        actor=SYSTEM,
     )
     _print_user(user, args.json)
     return EXIT_OK
@@ -113,7 +124,7 @@ def _print_user(user: Any, as_json: bool) -> None:
 def cmd_users_list(args: argparse.Namespace) -> int:
     from bo_core.services import users
 
-    found = users.list_users(_context())
+    found = users.list_users(_context(), actor=SYSTEM)
     if args.json:
         _emit([u.to_dict() for u in found])
     else:
@@ -125,21 +136,21 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_users_set_role(args: argparse.Namespace) -> int:
     from bo_core.services import users
 
-    _print_user(users.set_role(_context(), args.username, args.role), args.json)
+    _print_user(users.set_role(_context(), args.username, args.role, actor=SYSTEM), args.json)
     return EXIT_OK
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
     from bo_core.services import users
 
-    _print_user(users.disable_user(_context(), args.username), args.json)
+    _print_user(users.disable_user(_context(), args.username, actor=SYSTEM), args.json)
     return EXIT_OK
 
 
 def cmd_users_enable(args: argparse.Namespace) -> int:
     from bo_core.services import users
 
-    _print_user(users.enable_user(_context(), args.username), args.json)
+    _print_user(users.enable_user(_context(), args.username, actor=SYSTEM), args.json)
     return EXIT_OK
 
 
@@ -160,7 +171,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     if not 1 <= args.limit <= 500:
         raise InputError("--limit", "must be between 1 and 500")
-    page = search.search_page(_context(), filters, page_size=args.limit)
+    page = search.search_page(_context(), filters, actor=SYSTEM, page_size=args.limit)
     rows = [_summary_dict(r) for r in page.rows]
     if args.json:
         _emit(rows)
@@ -188,7 +199,7 @@ def _summary_dict(row: Any) -> dict[str, Any]:
 def cmd_show(args: argparse.Namespace) -> int:
     from bo_core.services.show import show_transaction
 
-    details = show_transaction(_context(), args.uuid, actor=args.as_user)
+    details = show_transaction(_context(), args.uuid, actor=SYSTEM if args.as_user is None else args.as_user)
     data = details.to_dict()
     if args.json:
         _emit(data)
@@ -239,9 +250,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     )
     ctx = _context()
     if args.csv:
-        history.export_history_csv(ctx, filters, sys.stdout, actor=None)
+        history.export_history_csv(ctx, filters, sys.stdout, actor=SYSTEM)
         return EXIT_OK
-    entries = history.list_history(ctx, filters, actor=None, limit=args.limit)
+    entries = history.list_history(ctx, filters, actor=SYSTEM, limit=args.limit)
     if args.json:
         _emit([e.to_dict() for e in entries])
     else:
@@ -254,11 +265,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from bo_core.services.audit import verify_chain
+    from bo_core.services.audit import verify_audit_chain
 
-    ctx = _context()
-    with ctx.db.uow() as uow:
-        report = verify_chain(uow.session)
+    report = verify_audit_chain(_context(), actor=SYSTEM)
     if args.json:
         _emit(report.__dict__)
     elif report.ok:

@@ -43,11 +43,12 @@ def cmd_users_remove_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_users_revoke_sessions(args: argparse.Namespace) -> int:
+    from bo_core.domain.authorization import SYSTEM
     from bo_core.security.sessions import end_all
     from bo_core.services import users
 
     ctx = _context()
-    users.get_user(ctx, args.username)  # NotFound -> exit 1
+    users.get_user(ctx, args.username, actor=SYSTEM)  # NotFound -> exit 1
     count = end_all(ctx, args.username, "revoked", actor="cli")
     if args.json:
         _emit({"username": args.username, "ended": count})

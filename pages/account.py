@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bo_core.web.auth import cookie_key_for, guard
-from bo_core.web.context import get_ctx
-from bo_core.web.factors import account_page
-from bo_core.web.flash import show_flash
+from bo_web.auth import cookie_key_for, guard
+from bo_web.context import get_ctx
+from bo_web.factors import account_page
+from bo_web.flash import show_flash
 
 user = guard()
 ctx = get_ctx()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.types import Operation
 from bo_core.services import history
 from bo_core.services.show import TxView, show_transaction
-from bo_core.web import fmt, operation_dialog
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
-from bo_core.web.flash import show_flash
-from bo_core.web.safe import md
+from bo_web import fmt, operation_dialog
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
+from bo_web.flash import show_flash
+from bo_web.safe import md
+from bo_web.vocab import Operation
 
 user = guard()
 ctx = get_ctx()
@@ -56,7 +56,7 @@ if ops:
             key=f"op_{op}",
             type="primary" if primary else "secondary",
             on_click=operation_dialog.open_dialog,
-            args=(details, op),
+            args=(details, op, user.username),
             width="stretch",
         )
 

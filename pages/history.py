@@ -8,13 +8,12 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.permissions import Permission
-from bo_core.domain.types import Operation, Outcome
-from bo_core.services import history, search, users
-from bo_core.web import fmt
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
+from bo_core.services import history
+from bo_web import fmt
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
+from bo_web.vocab import Operation, Outcome, Permission
 
 PAGE_SIZE = 100
 
@@ -23,9 +22,8 @@ ctx = get_ctx()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def choices(url: str) -> tuple[list[str], list[str], list[str]]:
-    options = search.filter_options(get_ctx())
-    return [u.username for u in users.list_users(get_ctx())], options.merchants, options.currencies
+def choices(url: str, actor: str) -> tuple[list[str], list[str], list[str]]:
+    return history.filter_choices(get_ctx(), actor=actor)
 
 
 def everything(label: str) -> str:
@@ -33,20 +31,24 @@ def everything(label: str) -> str:
 
 
 st.title("Operation History")
-usernames, merchants, currencies = choices(ctx.settings.database_url)
-bound = {"bind": "query-params"}
+usernames, merchants, currencies = choices(ctx.settings.database_url, user.username)
 with st.container(border=True):
     c1, c2, c3 = st.columns(3)
     period = c1.selectbox(
-        "Period", list(fmt.PERIODS), format_func=fmt.PERIODS.get, index=2, key="h_period", **bound
+        "Period",
+        list(fmt.PERIODS),
+        format_func=fmt.PERIODS.__getitem__,
+        index=2,
+        key="h_period",
+        bind="query-params",
     )
-    who = c2.selectbox("User", ["", *usernames], format_func=everything, key="h_user", **bound)
+    who = c2.selectbox("User", ["", *usernames], format_func=everything, key="h_user", bind="query-params")
     operation = c3.selectbox(
         "Operation",
         ["", *(o.value for o in Operation)],
         format_func=lambda o: Operation(o).label if o else "All",
         key="h_operation",
-        **bound,
+        bind="query-params",
     )
     c4, c5, c6 = st.columns(3)
     outcome = c4.selectbox(
@@ -54,15 +56,19 @@ with st.container(border=True):
         ["", *(o.value for o in Outcome)],
         format_func=lambda o: fmt.OUTCOME_BADGE.get(o, "All"),
         key="h_outcome",
-        **bound,
+        bind="query-params",
     )
-    merchant = c5.selectbox("Merchant", ["", *merchants], format_func=everything, key="h_merchant", **bound)
-    currency = c6.selectbox("Currency", ["", *currencies], format_func=everything, key="h_currency", **bound)
+    merchant = c5.selectbox(
+        "Merchant", ["", *merchants], format_func=everything, key="h_merchant", bind="query-params"
+    )
+    currency = c6.selectbox(
+        "Currency", ["", *currencies], format_func=everything, key="h_currency", bind="query-params"
+    )
     start = end = None
     if period == "custom":
         d1, d2 = st.columns(2)
-        start = d1.date_input("From (UTC)", value=None, key="h_from", **bound)
-        end = d2.date_input("To (UTC, inclusive)", value=None, key="h_to", **bound)
+        start = d1.date_input("From (UTC)", value=None, key="h_from", bind="query-params")
+        end = d2.date_input("To (UTC, inclusive)", value=None, key="h_to", bind="query-params")
 
 try:
     date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())

@@ -8,14 +8,14 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.types import TxType
 from bo_core.services import search
-from bo_core.web import fmt
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
-from bo_core.web.flash import show_flash
-from bo_core.web.safe import md
+from bo_web import fmt
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
+from bo_web.flash import show_flash
+from bo_web.safe import md
+from bo_web.vocab import TxType
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -26,8 +26,8 @@ ctx = get_ctx()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def options(url: str) -> search.FilterOptions:
-    return search.filter_options(get_ctx())
+def options(url: str, actor: str) -> search.FilterOptions:
+    return search.filter_options(get_ctx(), actor=actor)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -37,40 +37,62 @@ def count(url: str, filters: search.SearchFilters, actor: str) -> search.CountRe
 
 st.title("Transactions")
 show_flash()
-opts = options(ctx.settings.database_url)
-bound = {"bind": "query-params"}
+opts = options(ctx.settings.database_url, user.username)
 with st.container(border=True):
     q = st.text_input(
         "Search",
         key="q",
         placeholder="UUID, Transaction ID, last 4 card digits, customer email or holder name",
-        **bound,
+        bind="query-params",
     )
     c1, c2, c3, c4 = st.columns(4)
     period = c1.selectbox(
-        "Period", list(fmt.PERIODS), format_func=fmt.PERIODS.get, index=2, key="period", **bound
+        "Period",
+        list(fmt.PERIODS),
+        format_func=fmt.PERIODS.__getitem__,
+        index=2,
+        key="period",
+        bind="query-params",
     )
     types = c2.multiselect(
-        "Type", [t.value for t in TxType], format_func=lambda t: TxType(t).label, key="type", **bound
+        "Type",
+        [t.value for t in TxType],
+        format_func=lambda t: TxType(t).label,
+        key="type",
+        bind="query-params",
     )
-    statuses = c3.multiselect("Status", STATUSES, format_func=fmt.status_badge, key="status", **bound)
+    statuses = c3.multiselect(
+        "Status", STATUSES, format_func=fmt.status_badge, key="status", bind="query-params"
+    )
     merchant = c4.selectbox(
-        "Merchant", ["", *opts.merchants], format_func=lambda m: m or "All", key="merchant", **bound
+        "Merchant",
+        ["", *opts.merchants],
+        format_func=lambda m: m or "All",
+        key="merchant",
+        bind="query-params",
     )
     c5, c6, c7, c8 = st.columns(4)
     currency = c5.selectbox(
-        "Currency", ["", *opts.currencies], format_func=lambda c: c or "All", key="currency", **bound
+        "Currency",
+        ["", *opts.currencies],
+        format_func=lambda c: c or "All",
+        key="currency",
+        bind="query-params",
     )
     brand = c6.selectbox(
-        "Brand / method", ["", *opts.brands], format_func=lambda b: b or "All", key="brand", **bound
+        "Brand / method",
+        ["", *opts.brands],
+        format_func=lambda b: b or "All",
+        key="brand",
+        bind="query-params",
     )
-    min_amount = c7.text_input("Amount from", key="min", placeholder="e.g. 10.00", **bound)
-    max_amount = c8.text_input("Amount to", key="max", placeholder="e.g. 500", **bound)
+    min_amount = c7.text_input("Amount from", key="min", placeholder="e.g. 10.00", bind="query-params")
+    max_amount = c8.text_input("Amount to", key="max", placeholder="e.g. 500", bind="query-params")
     start = end = None
     if period == "custom":
         d1, d2 = st.columns(2)
-        start = d1.date_input("From (UTC)", value=None, key="from", **bound)
-        end = d2.date_input("To (UTC, inclusive)", value=None, key="to", **bound)
+        start = d1.date_input("From (UTC)", value=None, key="from", bind="query-params")
+        end = d2.date_input("To (UTC, inclusive)", value=None, key="to", bind="query-params")
 
 try:
     date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())

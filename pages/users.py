@@ -5,15 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.domain.permissions import Permission
-from bo_core.security import credentials, sessions
 from bo_core.services import users
-from bo_core.services.access import require
-from bo_core.web.auth import guard
-from bo_core.web.context import get_ctx
-from bo_core.web.errors import explain
-from bo_core.web.flash import flash, show_flash
-from bo_core.web.safe import md
+from bo_web import account_admin
+from bo_web.auth import guard
+from bo_web.context import get_ctx
+from bo_web.errors import explain
+from bo_web.flash import flash, show_flash
+from bo_web.safe import md
+from bo_web.vocab import Permission
 
 user = guard(Permission.USERS_MANAGE)
 ctx = get_ctx()
@@ -21,10 +20,9 @@ roles = sorted(ctx.settings.roles)
 
 
 def act(done: str, change: object, *args: str) -> None:
-    """Run one user change as the signed-in admin; report the outcome after the rerun."""
+    """Run one user change as the signed-in admin (the service checks users:manage)."""
     try:
-        require(ctx, user.username, Permission.USERS_MANAGE)
-        change(ctx, *args)  # type: ignore[operator]
+        change(ctx, *args, actor=user.username)  # type: ignore[operator]
     except Exception as exc:
         st.error(explain(exc))
         return
@@ -34,7 +32,7 @@ def act(done: str, change: object, *args: str) -> None:
 
 st.title("Users")
 show_flash()
-people = users.list_users(ctx)
+people = users.list_users(ctx, actor=user.username)
 st.dataframe(
     pd.DataFrame(
         {
@@ -68,9 +66,8 @@ with create, st.form("create_user", clear_on_submit=False):
     if st.form_submit_button("Create user", type="primary"):
         act(
             f"User {username.strip().lower()} created.",
-            lambda c, *a: (
-                users.create_user(c, username, role, password, name or None, email or None),
-                credentials.require_password_change(c, username.strip().lower()),  # theirs to choose
+            lambda c, *a, actor: account_admin.create_with_temporary_password(
+                c, username, role, password, name or None, email or None, actor=actor
             ),
         )
 
@@ -97,10 +94,12 @@ with change:
             if st.form_submit_button("Reset password"):
                 act(
                     f"{target}'s password was reset; they choose a new one at their next sign-in.",
-                    lambda c, *a: credentials.admin_reset_password(c, target, temporary, actor=user.username),
+                    lambda c, *a, actor: account_admin.admin_reset_password(
+                        c, target, temporary, actor=actor
+                    ),
                 )
         if st.button("End all sessions", key="revoke_sessions"):
             act(
                 f"Every session of {target} has ended.",
-                lambda c, *a: sessions.end_all(c, target, "revoked", actor=user.username),
+                lambda c, *a, actor: account_admin.revoke_sessions(c, target, actor=actor),
             )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services import users
 from bo_core.services.context import Context
 
@@ -32,7 +33,7 @@ class Clock:
 
 def add_user(ctx: Context, role: str, username: str | None = None) -> str:
     name = username or f"{role}-{uuid.uuid4().hex[:6]}"
-    users.create_user(ctx, name, role, PASSWORD, name=name.title())
+    users.create_user(ctx, name, role, PASSWORD, name=name.title(), actor=SYSTEM)
     return name
 
 

@@ -2,8 +2,8 @@
 
 One table (type -> operations) and one function, ``refusal``, decide it; the
 user interface lists ``available_operations`` and the executor calls the same
-``refusal`` before it writes anything. The order of checks follows the spec:
-type, status, balances, then the user's role.
+``refusal`` before it writes anything. The order of checks follows the spec
+(see ``domain.authorization``): type, status, balances, then the user's role.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import role_refusal
 from bo_core.domain.balances import Balances
-from bo_core.domain.errors import OperationRefused, PermissionDenied
+from bo_core.domain.errors import OperationRefused
 from bo_core.domain.money import Money
 from bo_core.domain.permissions import Role, permission_for
 from bo_core.domain.types import Operation, Status, TxType
@@ -41,7 +42,7 @@ def refusal(
     now: datetime,
     capture_window: timedelta,
 ) -> OperationRefused | None:
-    """The reason ``operation`` is not possible on this parent, or ``None``."""
+    """The reason ``operation`` is not possible on this parent for ``role``, or ``None``."""
     if operation not in AVAILABILITY[parent_type]:
         return OperationRefused(
             rc.WRONG_TYPE,
@@ -54,9 +55,7 @@ def refusal(
     reason = _balance_refusal(operation, parent_created_at, balances, now, capture_window)
     if reason is not None:
         return reason
-    if not role.can(permission_for(operation)):
-        return PermissionDenied(f"Role {role.name!r} may not run {operation.label.lower()}")
-    return None
+    return role_refusal(role, permission_for(operation), f"run {operation.label.lower()}")
 
 
 def _balance_refusal(

@@ -20,9 +20,13 @@ import pyotp
 
 from bo_core.db.models import UserRow
 from bo_core.db.security_models import UserSecurity
+from bo_core.domain.authorization import SYSTEM, Actor
 from bo_core.domain.errors import AuthenticationError, InputError, NotFound
+from bo_core.domain.permissions import Permission
 from bo_core.security import events
+from bo_core.security.sessions import end_all
 from bo_core.services import users
+from bo_core.services.access import require
 from bo_core.services.context import Context
 
 ISSUER = "bo back office"
@@ -71,11 +75,18 @@ def require_password_change(ctx: Context, username: str) -> None:
         uow.commit()
 
 
-def admin_reset_password(ctx: Context, username: str, password: str, *, actor: str) -> None:
+def admin_reset_password(ctx: Context, username: str, password: str, *, actor: Actor) -> None:
     """An administrator sets a new password: sessions end, the user must change it at sign-in."""
-    users.set_password(ctx, username, password)
+    users.set_password(ctx, username, password, actor=actor)  # checks users:manage
     require_password_change(ctx, username)
-    events.record_security_event(ctx, events.PASSWORD_RESET, username=username, actor=actor)
+    events.record_security_event(ctx, events.PASSWORD_RESET, username=username, actor=str(actor))
+
+
+def revoke_sessions(ctx: Context, username: str, *, actor: Actor) -> int:
+    """An administrator ends every session of ``username`` at once."""
+    require(ctx, actor, Permission.USERS_MANAGE)
+    users.get_user(ctx, username, actor=actor)  # NotFound for an unknown name
+    return end_all(ctx, username, "revoked", actor=str(actor))
 
 
 def change_own_password(ctx: Context, username: str, current: str, new: str) -> None:
@@ -92,7 +103,8 @@ def change_own_password(ctx: Context, username: str, current: str, new: str) -> 
         raise AuthenticationError("The current password is not correct")
     if new == current:
         raise InputError("New password", "must differ from the current one")
-    users.set_password(ctx, username, new)  # ends every session, this one included
+    # The user proved the current password; the change is theirs (no users:manage needed).
+    users.set_password(ctx, username, new, actor=SYSTEM)  # ends every session, this one included
     with ctx.db.uow(write=True) as uow:
         sec = _row(uow.session, username)
         sec.must_change_password = False

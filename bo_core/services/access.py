@@ -1,34 +1,59 @@
-"""Permission checks for read use cases (operations check their own, audited)."""
+"""The actor of a request: looked up once, checked by ``domain.authorization``.
+
+Every service that reads or writes on behalf of someone calls ``require``
+first. ``actor`` is the signed-in username, or ``SYSTEM`` for the command
+line and start-up; ``None`` or an empty name is refused (deny by default).
+"""
 
 from __future__ import annotations
 
 from bo_core.db.models import UserRow
+from bo_core.domain.authorization import (
+    SYSTEM,
+    Actor,
+    SystemActor,
+    actor_refusal,
+    is_system,
+    missing_actor,
+    role_refusal,
+)
 from bo_core.domain.errors import PermissionDenied
 from bo_core.domain.permissions import Permission, Role
 from bo_core.services.context import Context
 
-SYSTEM = None
-"""``actor=None`` means the operator at the ``bo`` command line, who already
-holds the database credentials; every signed-in user passes their username."""
+__all__ = ["SYSTEM", "Actor", "SystemActor", "require", "require_system", "role_of"]
 
 
-def require(ctx: Context, actor: str | None, permission: Permission) -> Role | None:
-    """Return the actor's role if it grants ``permission``; raise otherwise."""
-    if actor is SYSTEM:
+def role_of(ctx: Context, actor: Actor) -> Role | None:
+    """The role of a signed-in actor, ``None`` for ``SYSTEM``; refuse anyone else.
+
+    Raises ``PermissionDenied`` for a missing actor and for an unknown or
+    disabled user.
+    """
+    refused = missing_actor(actor)
+    if refused is not None:
+        raise refused
+    if isinstance(actor, SystemActor):
         return None
     with ctx.db.uow() as uow:
         user = uow.session.get(UserRow, actor)
-        if user is None or not user.active:
-            raise PermissionDenied(f"User {str(actor)[:64]!r} is unknown or disabled")
-        role = ctx.settings.role(user.role)
-    if not role.can(permission):
-        raise PermissionDenied(f"Role {role.name!r} lacks the permission {permission.value}")
+        refused = actor_refusal(actor, known=user is not None, active=bool(user and user.active))
+        if refused is not None or user is None:
+            raise refused or PermissionDenied("unknown user")
+        return ctx.settings.role(user.role)
+
+
+def require(ctx: Context, actor: Actor, permission: Permission) -> Role | None:
+    """Return the actor's role (``None`` for ``SYSTEM``) if it grants ``permission``; raise otherwise."""
+    role = role_of(ctx, actor)
+    if role is not None:
+        refused = role_refusal(role, permission)
+        if refused is not None:
+            raise refused
     return role
 
 
-def role_of(ctx: Context, username: str) -> Role:
-    with ctx.db.uow() as uow:
-        user = uow.session.get(UserRow, username)
-        if user is None or not user.active:
-            raise PermissionDenied(f"User {str(username)[:64]!r} is unknown or disabled")
-        return ctx.settings.role(user.role)
+def require_system(actor: object, what: str) -> None:
+    """Refuse anyone but ``SYSTEM`` (start-up and command-line tasks)."""
+    if not is_system(actor):
+        raise PermissionDenied(f"Only the system (command line, start-up) may {what}")

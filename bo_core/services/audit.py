@@ -12,13 +12,17 @@ import json
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from bo_core.db.locks import serialize_audit_appends
 from bo_core.db.models import AuditRecord
+from bo_core.domain.authorization import Actor
+from bo_core.domain.permissions import Permission
+from bo_core.services.access import require
+from bo_core.services.context import Context
 
 GENESIS = "0" * 64
-CHAIN_LOCK_ID = 0x6B6F_0A0D  # PostgreSQL advisory lock serializing appends
 
 _HASHED = (
     "created_at",
@@ -57,8 +61,7 @@ def append(session: Session, record: AuditRecord) -> AuditRecord:
     On PostgreSQL an advisory transaction lock serializes appenders so that the
     chain order is the commit order; SQLite's write lock already does.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+    serialize_audit_appends(session)
     last = session.execute(
         select(AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
     ).scalar_one_or_none()
@@ -112,3 +115,10 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             prev = row.hash
             last_seq = row.seq
         session.expunge_all()
+
+
+def verify_audit_chain(ctx: Context, *, actor: Actor) -> ChainReport:
+    """``verify_chain`` over the whole trail, for an actor allowed to read the history."""
+    require(ctx, actor, Permission.HISTORY_VIEW)
+    with ctx.db.uow() as uow:
+        return verify_chain(uow.session)

@@ -6,8 +6,9 @@ Steps, in one database transaction:
 2. lock the parent (``SELECT ... FOR UPDATE`` on PostgreSQL; the write unit of
    work holds SQLite's write lock from its first statement);
 3. replay: a known idempotency key returns the first result, writes nothing;
-4. check the user (active, role permission), then type, status, balances,
-   currency, amount and Transaction ID uniqueness;
+4. check the user (active), then type, status, balances and the role (one
+   function, ``domain.availability.refusal``; the order is explained in
+   ``domain.authorization``), then currency, amount and Transaction ID uniqueness;
 5. write the child transaction and the audit record, commit.
 
 A refusal writes only its audit record and returns an ``OperationResult`` with
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from bo_core.db.models import AuditRecord, Base, TransactionRow, UserRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import Actor, actor_refusal
 from bo_core.domain.availability import check_amount, refusal
 from bo_core.domain.errors import (
     DatabaseUnavailable,
@@ -37,13 +39,13 @@ from bo_core.domain.errors import (
     InputError,
     NotFound,
     OperationRefused,
-    PermissionDenied,
 )
 from bo_core.domain.fields import OperationFields, parse_fields, parse_idempotency_key
 from bo_core.domain.money import Money, minor_to_str, parse_amount
-from bo_core.domain.permissions import Role, permission_for
+from bo_core.domain.permissions import Permission, Role
 from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
 from bo_core.services import audit
+from bo_core.services.access import require
 from bo_core.services.context import Context
 from bo_core.services.ledger import Position, get_transaction, parse_uuid, position
 
@@ -169,7 +171,10 @@ def _attempt(
             raise NotFound(f"No user named {request.username.strip()[:64]!r}")
         now = ctx.now()
         try:
-            role = _authorize(ctx, user, operation)
+            denied = actor_refusal(user.username, known=True, active=user.active)
+            if denied is not None:
+                raise denied
+            role = ctx.settings.role(user.role)
             amount = _decide(ctx, operation, pos, role, request, now)
             txid = fields.transaction_id or suggest_transaction_id(s, pos, operation)
             if fields.transaction_id and _duplicate_txid(s, parent.merchant, txid):
@@ -192,15 +197,6 @@ def _attempt(
         checkpoint("before_commit")
         uow.commit()
         return result
-
-
-def _authorize(ctx: Context, user: UserRow, operation: Operation) -> Role:
-    if not user.active:
-        raise PermissionDenied(f"User {user.username!r} is disabled", rc.USER_DISABLED)
-    role = ctx.settings.role(user.role)
-    if not role.can(permission_for(operation)):
-        raise PermissionDenied(f"Role {role.name!r} may not run {operation.label.lower()}")
-    return role
 
 
 def _decide(
@@ -391,8 +387,9 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
     )
 
 
-def suggest_transaction_id_for(ctx: Context, parent_uuid: str, operation: str) -> str:
+def suggest_transaction_id_for(ctx: Context, parent_uuid: str, operation: str, *, actor: Actor) -> str:
     """The Transaction ID a new ``operation`` on ``parent_uuid`` would get by default."""
+    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
     op = Operation(operation)
     with ctx.db.uow() as uow:
         parent = get_transaction(uow.session, parse_uuid(parent_uuid))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import Actor
 from bo_core.domain.availability import available_operations
 from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
@@ -106,8 +107,9 @@ class TransactionDetails:
         return data
 
 
-def show_transaction(ctx: Context, uuid: str, *, actor: str | None = None) -> TransactionDetails:
-    """Details of ``uuid``; with an ``actor``, also the operations that user may run.
+def show_transaction(ctx: Context, uuid: str, *, actor: Actor) -> TransactionDetails:
+    """Details of ``uuid``; for a signed-in ``actor`` also the operations that user may run
+    (``SYSTEM`` gets ``available_operations = None``: no role, no buttons).
 
     Raises ``InputError`` for a malformed UUID, ``NotFound`` for an unknown one,
     ``PermissionDenied`` if the actor may not view transactions.

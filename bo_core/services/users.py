@@ -1,4 +1,10 @@
-"""User administration and sign-in checks (passwords bcrypt-hashed)."""
+"""User administration and sign-in checks (passwords bcrypt-hashed).
+
+Every administration function takes the ``actor`` and requires ``users:manage``
+(``SYSTEM`` for the command line and the demo bootstrap). The sign-in functions
+(``authenticate``, ``is_locked``, ``authenticator_credentials``,
+``demo_users_exist``) run before anyone is signed in and take no actor.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,10 @@ import bcrypt
 from sqlalchemy import select
 
 from bo_core.db.models import LoginThrottle, UserRow
+from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError, NotFound
+from bo_core.domain.permissions import Permission
+from bo_core.services.access import require
 from bo_core.services.context import Context
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -72,8 +81,10 @@ def create_user(
     name: str | None = None,
     email: str | None = None,
     *,
+    actor: Actor,
     demo: bool = False,
 ) -> User:
+    require(ctx, actor, Permission.USERS_MANAGE)
     username = check_username(username)
     if role not in ctx.settings.roles:
         _unknown_role(ctx, role)
@@ -105,13 +116,15 @@ def _unknown_role(ctx: Context, role: str) -> None:
     raise InputError("Role", f"{str(role)[:32]!r} is unknown; use one of {known}")
 
 
-def list_users(ctx: Context) -> list[User]:
+def list_users(ctx: Context, *, actor: Actor) -> list[User]:
+    require(ctx, actor, Permission.USERS_MANAGE)
     with ctx.db.uow() as uow:
         rows = uow.session.execute(select(UserRow).order_by(UserRow.username)).scalars()
         return [User.of(r) for r in rows]
 
 
-def get_user(ctx: Context, username: str) -> User:
+def get_user(ctx: Context, username: str, *, actor: Actor) -> User:
+    require(ctx, actor, Permission.USERS_MANAGE)
     with ctx.db.uow() as uow:
         row = uow.session.get(UserRow, username)
         if row is None:
@@ -137,27 +150,31 @@ def _end_sessions(ctx: Context, username: str, reason: str) -> None:
     end_all(ctx, username, reason)
 
 
-def set_role(ctx: Context, username: str, role: str) -> User:
+def set_role(ctx: Context, username: str, role: str, *, actor: Actor) -> User:
+    require(ctx, actor, Permission.USERS_MANAGE)
     if role not in ctx.settings.roles:
         _unknown_role(ctx, role)
-    before = get_user(ctx, username)
+    before = get_user(ctx, username, actor=actor)
     user = _update(ctx, username, role=role)
     if before.role != role:
         _end_sessions(ctx, username, "role_changed")
     return user
 
 
-def disable_user(ctx: Context, username: str) -> User:
+def disable_user(ctx: Context, username: str, *, actor: Actor) -> User:
+    require(ctx, actor, Permission.USERS_MANAGE)
     user = _update(ctx, username, active=False)
     _end_sessions(ctx, username, "disabled")
     return user
 
 
-def enable_user(ctx: Context, username: str) -> User:
+def enable_user(ctx: Context, username: str, *, actor: Actor) -> User:
+    require(ctx, actor, Permission.USERS_MANAGE)
     return _update(ctx, username, active=True)
 
 
-def set_password(ctx: Context, username: str, password: str) -> User:
+def set_password(ctx: Context, username: str, password: str, *, actor: Actor) -> User:
+    require(ctx, actor, Permission.USERS_MANAGE)
     check_password(ctx, password)
     user = _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
     _end_sessions(ctx, username, "password_changed")

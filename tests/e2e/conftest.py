@@ -23,8 +23,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from bo_core.demo import DEMO_USERS
+from bo_core.demo.bootstrap import ensure_demo
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.money import exponent
-from bo_core.services.bootstrap import ensure_demo
 from bo_core.services.context import Context
 from bo_core.services.search import SearchFilters, search_page
 from bo_core.services.show import TransactionDetails, show_transaction
@@ -190,13 +191,13 @@ def new_page(chromium: Browser) -> Iterator[NewPage]:
 def refundable_debits(ctx: Context, count: int, *, skip: int = 0) -> list[TransactionDetails]:
     """Successful debits an analyst may partially refund, with a Transaction ID unique in the data."""
     found: list[TransactionDetails] = []
-    page = search_page(ctx, SearchFilters(types=("DB",), statuses=("success",)), page_size=200)
+    page = search_page(ctx, SearchFilters(types=("DB",), statuses=("success",)), page_size=200, actor=SYSTEM)
     for row in page.rows:
         details = show_transaction(ctx, row.uuid, actor="analyst")
         available_minor = Decimal(details.balances.get("available", "0")) * 10 ** exponent(row.currency)
         if "refund" not in (details.available_operations or []) or available_minor < 2:
             continue
-        same_id = search_page(ctx, SearchFilters(text=row.transaction_id), page_size=2).rows
+        same_id = search_page(ctx, SearchFilters(text=row.transaction_id), page_size=2, actor=SYSTEM).rows
         if len(same_id) != 1:
             continue
         if skip:

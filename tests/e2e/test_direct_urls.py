@@ -11,6 +11,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services import users
 from bo_core.services.execute import OperationRequest, run_operation
 from bo_core.services.search import SearchFilters, search_page
@@ -50,8 +51,10 @@ def secrets(fresh_server: Server) -> tuple[str, list[str]]:
     )
     assert result.ok and result.uuid, result.message
     # A demo-only database (demo mode refuses any other); still a name only a signed-in page shows.
-    users.create_user(ctx, OUTSIDER[0], "viewer", "outsider-password-123", OUTSIDER[1], demo=True)
-    newest = search_page(ctx, SearchFilters(), page_size=50).rows
+    users.create_user(
+        ctx, OUTSIDER[0], "viewer", "outsider-password-123", OUTSIDER[1], actor=SYSTEM, demo=True
+    )
+    newest = search_page(ctx, SearchFilters(), page_size=50, actor=SYSTEM).rows
     shown = [value for row in newest for value in (row.uuid, row.transaction_id)]
     return tx.uuid, [tx.uuid, tx.transaction_id, refund_txid, result.uuid, *OUTSIDER, *shown]
 

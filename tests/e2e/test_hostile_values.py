@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Page
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services import users
 from bo_core.services.execute import OperationRequest, run_operation
-from bo_core.web.safe import WORD_JOINER
+from bo_web.safe import WORD_JOINER
 from tests.e2e.conftest import (
     FIRST_VIEW_TIMEOUT_MS,
     PASSWORDS,
@@ -115,7 +116,7 @@ def hostile(app_server: Server, beacon: Beacon) -> Hostile:
         ),
     )
     name = v("username")["link"][:128]
-    users.create_user(ctx, f"mallory-{tag}", "admin", PASSWORDS["admin"], name=name, demo=True)
+    users.create_user(ctx, f"mallory-{tag}", "admin", PASSWORDS["admin"], name=name, demo=True, actor=SYSTEM)
     PASSWORDS[f"mallory-{tag}"] = PASSWORDS["admin"]
     return Hostile(parent, txid, f"mallory-{tag}")
 

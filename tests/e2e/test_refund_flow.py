@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services.show import show_transaction
-from bo_core.web import fmt
+from bo_web import fmt
 from tests.e2e.conftest import NewPage, Server, part_of, refundable_debits, screenshot, sign_in, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -58,14 +59,14 @@ def test_analyst_partial_refund_copies_a_new_uuid_that_is_an_rf_child_shown_in_t
     copied = page.evaluate("navigator.clipboard.readText()")
 
     assert re.fullmatch(r"[0-9a-f]{32}", copied), copied
-    child = show_transaction(ctx, copied).transaction
+    child = show_transaction(ctx, copied, actor=SYSTEM).transaction
     assert (child.type, child.parent_uuid, child.amount) == ("RF", tx.uuid, amount)
     assert child.transaction_id == child_txid
 
     dialog.locator(".st-key-dialog_close button").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.locator(f".st-key-open_{copied} button")).to_contain_text(f"Open child {child_txid}")
-    available_now = show_transaction(ctx, tx.uuid).balances["available"]
+    available_now = show_transaction(ctx, tx.uuid, actor=SYSTEM).balances["available"]
     assert Decimal(available_now) == Decimal(available) - Decimal(amount)
     metric = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text("Refundable", exact=True))
     expect(metric.locator("[data-testid=stMetricValue]")).to_have_text(fmt.money(available_now, tx.currency))

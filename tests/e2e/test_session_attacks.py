@@ -11,7 +11,7 @@ import jwt
 import pytest
 from playwright.sync_api import Page
 
-from bo_core.web.auth import DEMO_COOKIE_KEY
+from bo_web.auth import DEMO_COOKIE_KEY
 from tests.e2e.conftest import (
     FIRST_VIEW_TIMEOUT_MS,
     SESSION_COOKIE,

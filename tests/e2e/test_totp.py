@@ -8,6 +8,7 @@ import uuid
 import pyotp
 import pytest
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services import users
 from tests.e2e.conftest import PASSWORDS, NewPage, Server, open_page, sign_in, wait_idle
 
@@ -23,7 +24,9 @@ def _next_step_code(totp: pyotp.TOTP, after: int) -> str:
 
 def test_a_user_sets_up_totp_and_then_signs_in_with_a_code(app_server: Server, new_page: NewPage) -> None:
     username = f"tina-{uuid.uuid4().hex[:6]}"
-    users.create_user(app_server.ctx, username, "analyst", PASSWORDS["analyst"], name="Tina", demo=True)
+    users.create_user(
+        app_server.ctx, username, "analyst", PASSWORDS["analyst"], name="Tina", demo=True, actor=SYSTEM
+    )
     PASSWORDS[username] = PASSWORDS["analyst"]
     page = new_page()
     sign_in(page, app_server.url, username)

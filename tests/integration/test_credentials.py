@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import AuthenticationError, InputError
 from bo_core.security import credentials, events, sessions
 from bo_core.security.signin import AccountLocked
@@ -34,7 +35,7 @@ def test_an_admin_reset_forces_a_change_at_the_next_sign_in(ctx: Context) -> Non
     add_user(ctx, "analyst", "ann")
     token = sessions.issue(ctx, "ann", method="password")
     assert not credentials.factors(ctx, "ann").must_change_password
-    credentials.admin_reset_password(ctx, "ann", "temporary passphrase 1", actor="ada")
+    credentials.admin_reset_password(ctx, "ann", "temporary passphrase 1", actor=SYSTEM)
     assert credentials.factors(ctx, "ann").must_change_password
     assert sessions.validate(ctx, token) == sessions.Refusal("password_changed")
     credentials.change_own_password(ctx, "ann", "temporary passphrase 1", NEW)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bo_core.demo import create_demo_users
+from bo_core.demo import create_demo_users, ensure_demo
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import ConfigurationError
 from bo_core.security import demo_guard, events, sessions
 from bo_core.services import users
-from bo_core.services.bootstrap import ensure_demo
 from bo_core.services.context import Context
 from tests.factories import add_tx, add_user
 
@@ -50,6 +50,6 @@ def test_removing_the_demo_users_ends_their_sessions_and_keeps_real_users(ctx: C
     removed = demo_guard.remove_demo_users(ctx, actor="ada")
     assert removed == ["admin", "analyst", "manager", "viewer"] or set(removed) >= {"viewer", "analyst"}
     assert not users.demo_users_exist(ctx)
-    assert [u.username for u in users.list_users(ctx)] == ["ada"]
+    assert [u.username for u in users.list_users(ctx, actor=SYSTEM)] == ["ada"]
     assert sessions.validate(ctx, token) == sessions.Refusal("unknown")
     assert events.DEMO_USERS_REMOVED in [e.kind for e in events.list_security_events(ctx)]

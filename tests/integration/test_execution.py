@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import IdempotencyKeyReused, InputError, InvalidAmount, NotFound
 from bo_core.services import users
 from bo_core.services.audit import verify_chain
@@ -237,7 +238,7 @@ def test_role_without_the_permission_is_refused(
 
 def test_disabled_user_is_refused_with_user_disabled(ctx: Context, analyst: str) -> None:
     db = add_tx(ctx, "DB", 5_000)
-    users.disable_user(ctx, analyst)
+    users.disable_user(ctx, analyst, actor=SYSTEM)
     refused(ctx, "refund", db, analyst, rc.USER_DISABLED, "1")
 
 
@@ -297,7 +298,7 @@ def test_same_key_returns_the_first_result_and_writes_nothing_more(ctx: Context,
     assert again.replayed and not first.replayed
     assert replace(again, replayed=False) == first
     nothing_written(ctx, after_first)
-    assert show_transaction(ctx, db).balances["available"] == "90.00"
+    assert show_transaction(ctx, db, actor=SYSTEM).balances["available"] == "90.00"
 
 
 def test_same_key_replays_a_refusal_too(ctx: Context, analyst: str) -> None:
@@ -404,7 +405,7 @@ def test_show_lists_the_operations_each_role_may_run(
     assert show_transaction(ctx, db, actor=user).available_operations == on_db
     assert show_transaction(ctx, pa, actor=user).available_operations == on_pa
     assert show_transaction(ctx, cb, actor=user).available_operations == on_cb
-    assert show_transaction(ctx, db).available_operations is None
+    assert show_transaction(ctx, db, actor=SYSTEM).available_operations is None
 
 
 def test_show_after_operations_reflects_balances_and_children(ctx: Context, analyst: str) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, PermissionDenied
 from bo_core.services import users
 from bo_core.services.context import Context
@@ -95,10 +96,10 @@ FILTER_CASES: list[tuple[dict[str, object], int]] = [
 
 
 def test_filters_select_the_matching_attempts(ctx: Context, story: Story) -> None:
-    everything = list_history(ctx, HistoryFilters(), actor=None)
+    everything = list_history(ctx, HistoryFilters(), actor=SYSTEM)
     for kwargs, expected in FILTER_CASES:
         filters = parse_history_filters(**kwargs)  # type: ignore[arg-type]
-        got = list_history(ctx, filters, actor=None)
+        got = list_history(ctx, filters, actor=SYSTEM)
         assert len(got) == expected, kwargs
         want = [
             e.seq
@@ -115,13 +116,13 @@ def test_filters_select_the_matching_attempts(ctx: Context, story: Story) -> Non
 
 
 def test_limit_and_offset_page_the_list(ctx: Context, story: Story) -> None:
-    everything = list_history(ctx, HistoryFilters(), actor=None)
-    pages = [list_history(ctx, HistoryFilters(), actor=None, limit=4, offset=o) for o in (0, 4)]
+    everything = list_history(ctx, HistoryFilters(), actor=SYSTEM)
+    pages = [list_history(ctx, HistoryFilters(), actor=SYSTEM, limit=4, offset=o) for o in (0, 4)]
     assert pages[0] + pages[1] == everything and len(pages[1]) == 2
     with pytest.raises(InputError):
-        list_history(ctx, HistoryFilters(), actor=None, limit=0)
+        list_history(ctx, HistoryFilters(), actor=SYSTEM, limit=0)
     with pytest.raises(InputError):
-        list_history(ctx, HistoryFilters(), actor=None, offset=-1)
+        list_history(ctx, HistoryFilters(), actor=SYSTEM, offset=-1)
 
 
 def test_transaction_history_shows_attempts_on_it_and_its_creation(ctx: Context, story: Story) -> None:
@@ -130,9 +131,9 @@ def test_transaction_history_shows_attempts_on_it_and_its_creation(ctx: Context,
     assert {e.parent_uuid for e in on_debit} == {story.debit}
     (creation,) = transaction_history(ctx, story.refund.uuid or "", actor=story.analyst)
     assert creation.child_uuid == story.refund.uuid and creation.operation == "refund"
-    assert transaction_history(ctx, add_tx(ctx), actor=None) == []
+    assert transaction_history(ctx, add_tx(ctx), actor=SYSTEM) == []
     with pytest.raises(InputError):
-        transaction_history(ctx, "not-a-uuid", actor=None)
+        transaction_history(ctx, "not-a-uuid", actor=SYSTEM)
 
 
 def test_stats_count_and_sum_in_the_database(ctx: Context, story: Story) -> None:
@@ -149,10 +150,10 @@ def test_stats_count_and_sum_in_the_database(ctx: Context, story: Story) -> None
 
 
 def test_stats_follow_the_filters(ctx: Context, story: Story) -> None:
-    day_two = history_stats(ctx, parse_history_filters(date_from="2026-11-02"), actor=None)
+    day_two = history_stats(ctx, parse_history_filters(date_from="2026-11-02"), actor=SYSTEM)
     assert (day_two.attempts, day_two.successes, day_two.refusals) == (3, 2, 1)
     assert day_two.amounts_by_currency == [("EUR", "0.00", "50.00")]
-    nothing = history_stats(ctx, parse_history_filters(username="nobody"), actor=None)
+    nothing = history_stats(ctx, parse_history_filters(username="nobody"), actor=SYSTEM)
     assert (nothing.attempts, nothing.successes, nothing.refusals) == (0, 0, 0)
     assert nothing.per_day_by_operation == nothing.amounts_by_currency == nothing.per_user_outcome == []
 
@@ -162,10 +163,10 @@ def test_export_writes_every_matching_attempt(ctx: Context, story: Story) -> Non
     assert export_history_csv(ctx, HistoryFilters(), out, actor=story.manager) == 6
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert list(rows[0].keys()) == CSV_HEADER
-    listed = list_history(ctx, HistoryFilters(), actor=None)
+    listed = list_history(ctx, HistoryFilters(), actor=SYSTEM)
     assert [int(r["seq"]) for r in rows] == [e.seq for e in listed]
     refused = io.StringIO()
-    assert export_history_csv(ctx, parse_history_filters(outcome="refused"), refused, actor=None) == 3
+    assert export_history_csv(ctx, parse_history_filters(outcome="refused"), refused, actor=SYSTEM) == 3
 
 
 def test_history_needs_its_permission_but_a_transactions_history_only_viewing(
@@ -180,8 +181,8 @@ def test_history_needs_its_permission_but_a_transactions_history_only_viewing(
         with pytest.raises(PermissionDenied):
             export_history_csv(ctx, HistoryFilters(), io.StringIO(), actor=actor)
     assert len(transaction_history(ctx, story.debit, actor=viewer)) == 4
-    users.disable_user(ctx, viewer)
-    users.disable_user(ctx, story.manager)
+    users.disable_user(ctx, viewer, actor=SYSTEM)
+    users.disable_user(ctx, story.manager, actor=SYSTEM)
     with pytest.raises(PermissionDenied):
         transaction_history(ctx, story.debit, actor=viewer)
     with pytest.raises(PermissionDenied):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, PermissionDenied
 from bo_core.services import users
 from bo_core.services.context import Context
@@ -75,7 +76,7 @@ def world(ctx: Context) -> World:
 
 
 def found(ctx: Context, **kwargs: object) -> list[str]:
-    page = search_page(ctx, parse_filters(**kwargs), page_size=500)  # type: ignore[arg-type]
+    page = search_page(ctx, parse_filters(**kwargs), page_size=500, actor=SYSTEM)  # type: ignore[arg-type]
     assert not page.has_next
     return [r.uuid for r in page.rows]
 
@@ -154,7 +155,7 @@ def test_free_text_finds_uuid_with_dashes_and_capitals(ctx: Context, world: Worl
 
 
 def test_rows_carry_the_summary_fields(ctx: Context, world: World) -> None:
-    (row,) = search_page(ctx, parse_filters(text=world.e)).rows
+    (row,) = search_page(ctx, parse_filters(text=world.e), actor=SYSTEM).rows
     assert (row.amount, row.amount_minor, row.currency, row.transaction_id) == ("1.250", 1250, "BHD", "1234")
     assert (row.type, row.status, row.merchant, row.last4, row.source) == (
         "DB",
@@ -164,7 +165,7 @@ def test_rows_carry_the_summary_fields(ctx: Context, world: World) -> None:
         "gateway",
     )
     assert row.created_at == ctx.now() - timedelta(days=40)
-    (refund,) = search_page(ctx, parse_filters(types=["RF"])).rows
+    (refund,) = search_page(ctx, parse_filters(types=["RF"]), actor=SYSTEM).rows
     assert (refund.parent_uuid, refund.amount, refund.status) == (world.a, "5.00", "pending")
 
 
@@ -182,7 +183,7 @@ def test_offset_and_keyset_pages_agree_without_gaps_or_duplicates(ctx: Context) 
     by_offset: list[str] = []
     page_no = 1
     while True:
-        page = search_page(ctx, filters, page=page_no, page_size=5)
+        page = search_page(ctx, filters, page=page_no, page_size=5, actor=SYSTEM)
         by_offset += [r.uuid for r in page.rows]
         if not page.has_next:
             assert page.next_cursor is None
@@ -191,7 +192,7 @@ def test_offset_and_keyset_pages_agree_without_gaps_or_duplicates(ctx: Context) 
     by_keyset: list[str] = []
     cursor = None
     while True:
-        page = search_page(ctx, filters, page_size=5, after=cursor)
+        page = search_page(ctx, filters, page_size=5, after=cursor, actor=SYSTEM)
         by_keyset += [r.uuid for r in page.rows]
         if not page.has_next:
             break
@@ -199,7 +200,7 @@ def test_offset_and_keyset_pages_agree_without_gaps_or_duplicates(ctx: Context) 
     assert by_offset == by_keyset
     assert sorted(by_offset) == sorted(made) and len(set(by_offset)) == len(made)
     assert page_no == 7  # 31 rows in pages of 5
-    everything = search_page(ctx, filters, page_size=500).rows
+    everything = search_page(ctx, filters, page_size=500, actor=SYSTEM).rows
     assert [r.uuid for r in everything] == by_offset
     keys = [(r.created_at, r.uuid) for r in everything]
     assert [k[0] for k in keys] == sorted((k[0] for k in keys), reverse=True)
@@ -207,36 +208,36 @@ def test_offset_and_keyset_pages_agree_without_gaps_or_duplicates(ctx: Context) 
 
 def test_page_exactly_full_has_no_next(ctx: Context) -> None:
     _many(ctx, n_same=3, n_spread=2)
-    page = search_page(ctx, SearchFilters(), page_size=5)
+    page = search_page(ctx, SearchFilters(), page_size=5, actor=SYSTEM)
     assert len(page.rows) == 5 and not page.has_next and page.next_cursor is None
-    first = search_page(ctx, SearchFilters(), page_size=4)
-    rest = search_page(ctx, SearchFilters(), page_size=4, after=first.next_cursor)
+    first = search_page(ctx, SearchFilters(), page_size=4, actor=SYSTEM)
+    rest = search_page(ctx, SearchFilters(), page_size=4, after=first.next_cursor, actor=SYSTEM)
     assert first.has_next and len(rest.rows) == 1 and not rest.has_next
 
 
 @pytest.mark.parametrize("size", [0, 501, -1])
 def test_page_size_out_of_range_is_refused(ctx: Context, size: int) -> None:
     with pytest.raises(InputError, match="Page size"):
-        search_page(ctx, SearchFilters(), page_size=size)
+        search_page(ctx, SearchFilters(), page_size=size, actor=SYSTEM)
 
 
 def test_bad_cursor_and_page_are_refused(ctx: Context) -> None:
     with pytest.raises(InputError, match="Cursor"):
-        search_page(ctx, SearchFilters(), after="garbage")
+        search_page(ctx, SearchFilters(), after="garbage", actor=SYSTEM)
     for page in (0, -1, 10**30):
         with pytest.raises(InputError, match="Page"):
-            search_page(ctx, SearchFilters(), page=page)
+            search_page(ctx, SearchFilters(), page=page, actor=SYSTEM)
 
 
 def test_count_is_exact_below_the_cap_and_capped_above(ctx: Context, world: World) -> None:
-    assert count_matches(ctx, SearchFilters()) == CountResult(7, capped=False)
-    assert count_matches(ctx, SearchFilters(), cap=3) == CountResult(3, capped=True)
-    assert count_matches(ctx, SearchFilters(), cap=7).capped is False
-    assert count_matches(ctx, SearchFilters(), cap=None).value == 7
-    assert count_matches(ctx, parse_filters(currency="EUR")).value == 3
-    assert count_matches(ctx, parse_filters(text="nobody@x")).value == 0
+    assert count_matches(ctx, SearchFilters(), actor=SYSTEM) == CountResult(7, capped=False)
+    assert count_matches(ctx, SearchFilters(), cap=3, actor=SYSTEM) == CountResult(3, capped=True)
+    assert count_matches(ctx, SearchFilters(), cap=7, actor=SYSTEM).capped is False
+    assert count_matches(ctx, SearchFilters(), cap=None, actor=SYSTEM).value == 7
+    assert count_matches(ctx, parse_filters(currency="EUR"), actor=SYSTEM).value == 3
+    assert count_matches(ctx, parse_filters(text="nobody@x"), actor=SYSTEM).value == 0
     with pytest.raises(InputError):
-        count_matches(ctx, SearchFilters(), cap=0)
+        count_matches(ctx, SearchFilters(), cap=0, actor=SYSTEM)
 
 
 def test_csv_export_streams_every_match_with_header_escaping_and_utf8(
@@ -246,14 +247,14 @@ def test_csv_export_streams_every_match_with_header_escaping_and_utf8(
     seen: list[int] = []
     target = tmp_path / "export.csv"
     with target.open("w", encoding="utf-8", newline="") as out:
-        written = export_csv(ctx, SearchFilters(), out, progress=seen.append, batch=4)
+        written = export_csv(ctx, SearchFilters(), out, progress=seen.append, batch=4, actor=SYSTEM)
     assert written == 19
     assert seen == [4, 8, 12, 16, 19]
     with target.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0].keys()) == CSV_HEADER
     assert len(rows) == 19 and len({r["uuid"] for r in rows}) == 19
-    shown = [r.uuid for r in search_page(ctx, SearchFilters(), page_size=500).rows]
+    shown = [r.uuid for r in search_page(ctx, SearchFilters(), page_size=500, actor=SYSTEM).rows]
     assert [r["uuid"] for r in rows] == shown
     zoe = next(r for r in rows if r["uuid"] == world.f)
     assert zoe["holder"] == 'Zoë "Z" O\'Brien, Ünal'
@@ -264,23 +265,23 @@ def test_csv_export_streams_every_match_with_header_escaping_and_utf8(
 
 def test_csv_export_of_a_filter_writes_only_matches(ctx: Context, world: World) -> None:
     out = io.StringIO()
-    assert export_csv(ctx, parse_filters(merchant="beta-store"), out) == 2
+    assert export_csv(ctx, parse_filters(merchant="beta-store"), out, actor=SYSTEM) == 2
     lines = out.getvalue().splitlines()
     assert lines[0] == ",".join(CSV_HEADER) and len(lines) == 3
     empty = io.StringIO()
-    assert export_csv(ctx, parse_filters(merchant="nobody"), empty) == 0
+    assert export_csv(ctx, parse_filters(merchant="nobody"), empty, actor=SYSTEM) == 0
     assert empty.getvalue().splitlines() == [",".join(CSV_HEADER)]
 
 
 def test_filter_options_list_distinct_values(ctx: Context, world: World) -> None:
-    options = filter_options(ctx)
+    options = filter_options(ctx, actor=SYSTEM)
     assert options.merchants == ["acme-shop", "beta-store"]
     assert options.currencies == ["BHD", "EUR", "GBP", "JPY", "USD"]
     assert options.brands == ["CC", "MASTER", "PAYPAL", "VA", "VISA"]
 
 
 def test_filter_options_of_an_empty_database_are_empty(ctx: Context) -> None:
-    options = filter_options(ctx)
+    options = filter_options(ctx, actor=SYSTEM)
     assert (options.merchants, options.currencies, options.brands) == ([], [], [])
 
 
@@ -289,7 +290,7 @@ def test_viewer_may_search_but_disabled_and_unknown_users_are_refused(ctx: Conte
     assert len(search_page(ctx, SearchFilters(), actor=viewer).rows) == 7
     assert count_matches(ctx, SearchFilters(), actor=viewer).value == 7
     assert export_csv(ctx, SearchFilters(), io.StringIO(), actor=viewer) == 7
-    users.disable_user(ctx, viewer)
+    users.disable_user(ctx, viewer, actor=SYSTEM)
     for actor in (viewer, "nobody-here"):
         with pytest.raises(PermissionDenied):
             search_page(ctx, SearchFilters(), actor=actor)

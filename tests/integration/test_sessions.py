@@ -5,6 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from bo_core.domain.authorization import SYSTEM
 from bo_core.security import events, sessions
 from bo_core.security.sessions import ActiveSession, Refusal
 from bo_core.services import users
@@ -93,9 +94,12 @@ def test_absolute_timeout_from_the_sign_in_time_kept_on_the_server(ctx: Context,
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda ctx: users.disable_user(ctx, "ann"), "disabled"),
-        (lambda ctx: users.set_role(ctx, "ann", "viewer"), "role_changed"),
-        (lambda ctx: users.set_password(ctx, "ann", "a brand new passphrase"), "password_changed"),
+        (lambda ctx: users.disable_user(ctx, "ann", actor=SYSTEM), "disabled"),
+        (lambda ctx: users.set_role(ctx, "ann", "viewer", actor=SYSTEM), "role_changed"),
+        (
+            lambda ctx: users.set_password(ctx, "ann", "a brand new passphrase", actor=SYSTEM),
+            "password_changed",
+        ),
         (lambda ctx: sessions.end_all(ctx, "ann", "revoked", actor="ada"), "revoked"),
     ],
 )

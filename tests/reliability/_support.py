@@ -2,7 +2,7 @@
 
 Figures (workers, attempts, faults, inputs) are appended as JSON lines to the
 file named by ``BO_RELIABILITY_METRICS`` when it is set; the report command
-(``python -m bo_core.reliability_report``) sets it and turns them into
+(``python -m tools.reliability_report``) sets it and turns them into
 docs/RELIABILITY.md. Without it, ``record`` does nothing.
 """
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import AuthenticationError
 from bo_core.domain.permissions import permission_for
 from bo_core.domain.types import Operation
@@ -114,7 +115,7 @@ ALLOWED = {"analyst": "refund", "manager": "chargeback", "admin": "refund"}
 def test_disabled_user_cannot_act_and_cannot_sign_in(ctx: Context, role: str) -> None:
     name = add_user(ctx, role)
     assert users.authenticate(ctx, name, PASSWORD).username == name
-    users.disable_user(ctx, name)
+    users.disable_user(ctx, name, actor=SYSTEM)
     parent = add_tx(ctx, "DB", 10_000)
     result = run_operation(ctx, OperationRequest(ALLOWED[role], parent, name, amount="10.00"))
     assert result.outcome == "refused" and result.result_code == rc.USER_DISABLED

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from bo_core.config import get_settings
 from bo_core.security import sessions
 from bo_core.services.context import Context
-from bo_core.web.safe import WORD_JOINER
+from bo_web.safe import WORD_JOINER
 from tests.conftest import make_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,5 +75,5 @@ def app(ui_ctx: Context) -> AppFactory:
 
 
 def plain(text: str) -> str:
-    """What a person reads in a markdown element that shows data (see ``bo_core.web.safe.md``)."""
+    """What a person reads in a markdown element that shows data (see ``bo_web.safe.md``)."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(WORD_JOINER, "")

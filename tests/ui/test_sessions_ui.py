@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from bo_core.security import sessions
 from bo_core.services.context import Context
-from bo_core.web import websession
+from bo_web import websession
 from tests.factories import PASSWORD, add_user
 from tests.ui.conftest import COOKIE_KEY, ROOT, AppFactory, plain
 from tests.ui.test_sign_in import shows_only_sign_in, sign_in

@@ -9,9 +9,10 @@ from sqlalchemy import update
 
 from bo_core.config import get_settings
 from bo_core.db.security_models import SessionRow
+from bo_core.domain.authorization import SYSTEM
 from bo_core.services import users
 from bo_core.services.context import Context
-from bo_core.web.auth import DEMO_COOKIE_KEY
+from bo_web.auth import DEMO_COOKIE_KEY
 from tests.factories import PASSWORD, add_tx, add_user
 from tests.ui.conftest import COOKIE_KEY, AppFactory, plain
 
@@ -83,7 +84,7 @@ def test_unknown_usernames_are_throttled_too(app: AppFactory, ui_ctx: Context) -
 def test_locked_users_are_left_out_of_the_authenticator_credentials(ui_ctx: Context) -> None:
     add_user(ui_ctx, "viewer", "vera")
     add_user(ui_ctx, "viewer", "otto")
-    users.disable_user(ui_ctx, "otto")
+    users.disable_user(ui_ctx, "otto", actor=SYSTEM)
     assert set(users.authenticator_credentials(ui_ctx)["usernames"]) == {"vera"}
     for _ in range(ui_ctx.settings.lockout_attempts):
         with pytest.raises(Exception, match="incorrect"):
@@ -95,7 +96,7 @@ def test_a_disabled_user_loses_the_open_session(app: AppFactory, ui_ctx: Context
     add_user(ui_ctx, "analyst", "ann")
     at = app("ann")
     assert [t.value for t in at.title] == ["Transactions"]
-    users.disable_user(ui_ctx, "ann")
+    users.disable_user(ui_ctx, "ann", actor=SYSTEM)
     at.run()
     assert shows_only_sign_in(at)
     assert "disabled" in plain(at.warning[0].value)
@@ -140,7 +141,12 @@ def test_demo_mode_loads_demo_data_and_states_the_demo_credentials(
     at = app()
     assert shows_only_sign_in(at)
     assert "demo-admin-pass" in plain(at.info[0].value)
-    assert {u.username for u in users.list_users(ui_ctx)} >= {"viewer", "analyst", "manager", "admin"}
+    assert {u.username for u in users.list_users(ui_ctx, actor=SYSTEM)} >= {
+        "viewer",
+        "analyst",
+        "manager",
+        "admin",
+    }
     at = sign_in(at, "admin", "demo-admin-pass")
     assert [t.value for t in at.title] == ["Transactions"]
     assert at.dataframe[0].value.shape[0] > 0
@@ -193,7 +199,7 @@ def test_production_mode_refuses_a_default_or_short_cookie_key(
 
 
 def test_production_mode_refuses_to_start_while_demo_users_exist(app: AppFactory, ui_ctx: Context) -> None:
-    users.create_user(ui_ctx, "viewer", "viewer", "demo-viewer-pass", demo=True)
+    users.create_user(ui_ctx, "viewer", "viewer", "demo-viewer-pass", demo=True, actor=SYSTEM)
     at = app("viewer")
     assert refused(at)
     assert "demo users" in plain(at.error[0].value)
@@ -241,7 +247,7 @@ def test_a_role_change_ends_the_open_session(app: AppFactory, ui_ctx: Context) -
     uuid = add_tx(ui_ctx, "PA")
     at = app("ann", page="pages/details.py", uuid=uuid)
     assert at.button(key="op_capture")
-    users.set_role(ui_ctx, "ann", "viewer")
+    users.set_role(ui_ctx, "ann", "viewer", actor=SYSTEM)
     at.run()
     assert shows_only_sign_in(at)
     assert "op_capture" not in [b.key for b in at.button]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bo_core.web.safe import WORD_JOINER, md
+from bo_web.safe import WORD_JOINER, md
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from bo_core.db.paging import decode_cursor, encode_cursor
+from bo_core.db.search_sql import minor_bounds as _minor_bounds
 from bo_core.domain.errors import InputError
+from bo_core.domain.filters import SearchFilters, parse_filters
 from bo_core.services.history import parse_history_filters
-from bo_core.services.search import (
-    SearchFilters,
-    _minor_bounds,
-    decode_cursor,
-    encode_cursor,
-    parse_filters,
-)
 
 
 def test_empty_input_gives_empty_filters() -> None:

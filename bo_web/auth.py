@@ -3,7 +3,7 @@
 Passwords are checked by ``bo_core.services.users.authenticate`` (attempts reserved
 atomically in the database, shared by every replica). Sessions live on the server
 (``bo_core.security.sessions``): the browser's cookie holds only a signed random
-token, and every run re-validates it (``bo_core.web.websession``).
+token, and every run re-validates it (``bo_web.websession``).
 streamlit-authenticator's cookie manager writes and deletes that cookie; its own
 JWT cookie is never read, so a forged or replayed JWT signs nobody in.
 """
@@ -29,11 +29,11 @@ from bo_core.security.origins import origin_allowed
 from bo_core.security.origins import setting_problems as origin_setting_problems
 from bo_core.services import users
 from bo_core.services.context import Context
-from bo_core.web import websession
-from bo_core.web.context import get_ctx
-from bo_core.web.factors import second_step
-from bo_core.web.flash import flash, show_flash
-from bo_core.web.safe import md
+from bo_web import websession
+from bo_web.context import get_ctx
+from bo_web.factors import second_step
+from bo_web.flash import flash, show_flash
+from bo_web.safe import md
 
 COOKIE_NAME = websession.COOKIE_NAME
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"

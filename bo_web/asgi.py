@@ -149,8 +149,8 @@ def _is_forbidden_back_msg(message: Message) -> bool:
 def _has_live_session(scope: Scope) -> bool:
     from bo_core.security import sessions
     from bo_core.security.sessions import ActiveSession
-    from bo_core.web.auth import cookie_key
-    from bo_core.web.websession import COOKIE_NAME
+    from bo_web.auth import cookie_key
+    from bo_web.websession import COOKIE_NAME
 
     raw = _headers(scope).get("cookie", "")
     jar: SimpleCookie = SimpleCookie()
@@ -196,7 +196,7 @@ def readiness_problems() -> list[str]:
 
         problem = demo_database_problem(ctx)
         return [problem] if problem else []
-    from bo_core.web.auth import startup_problems
+    from bo_web.auth import startup_problems
 
     return startup_problems(ctx)
 

@@ -11,8 +11,8 @@ import streamlit as st
 from bo_core.domain.errors import BoError
 from bo_core.security import credentials, sessions
 from bo_core.services.context import Context
-from bo_core.web import websession
-from bo_core.web.safe import md
+from bo_web import websession
+from bo_web.safe import md
 
 _ENROL = "_bo_totp_enrol"  # (secret, uri) while enrolling
 _CODES = "_bo_recovery_codes"  # shown once after enrolment
@@ -116,7 +116,7 @@ def _change_password_form(
     # Every session ended with the change; this browser continues on a fresh one.
     address = websession.client_address(ctx.settings.trusted_proxies)
     websession.start(ctx, cookie_key, username, method="password", address=address, mfa_done=mfa_done)
-    from bo_core.web.flash import flash
+    from bo_web.flash import flash
 
     flash("Your password has been changed.")
     st.rerun()

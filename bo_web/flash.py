@@ -6,7 +6,7 @@ from typing import Literal
 
 import streamlit as st
 
-from bo_core.web.safe import md
+from bo_web.safe import md
 
 Kind = Literal["success", "info", "warning", "error"]
 _KEY = "_flash"

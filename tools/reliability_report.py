@@ -2,7 +2,7 @@
 
 Usage (from a source checkout, PostgreSQL configured for the tests)::
 
-    BO_TEST_POSTGRES_URL=postgresql:///bo_test .venv/bin/python -m bo_core.reliability_report
+    BO_TEST_POSTGRES_URL=postgresql:///bo_test .venv/bin/python -m tools.reliability_report
 
 The tests in ``tests/reliability`` append their figures (workers, attempts,
 faults injected, inputs tried, rows lost) as JSON lines to the file named by
@@ -34,7 +34,7 @@ TESTS = "tests/reliability"
 DEFAULT_OUTPUT = REPO / "docs" / "RELIABILITY.md"
 METRICS_ENV = "BO_RELIABILITY_METRICS"
 PG_ENV = "BO_TEST_POSTGRES_URL"
-COMMAND = f"{PG_ENV}=postgresql:///bo_test .venv/bin/python -m bo_core.reliability_report"
+COMMAND = f"{PG_ENV}=postgresql:///bo_test .venv/bin/python -m tools.reliability_report"
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -355,7 +355,7 @@ def run_tests(metrics: Path, junit: Path, extra: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bo_core.reliability_report", description=__doc__.split("\n")[0]
+        prog="python -m tools.reliability_report", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown file to write")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")

@@ -18,9 +18,9 @@ from bo_core.services.execute import (
     suggest_transaction_id_for,
 )
 from bo_core.services.show import TransactionDetails
-from bo_core.web import fmt
-from bo_core.web.context import data_changed, get_ctx
-from bo_core.web.safe import md
+from bo_web import fmt
+from bo_web.context import data_changed, get_ctx
+from bo_web.safe import md
 
 log = logging.getLogger(__name__)
 STATE = "op_dialog"
@@ -34,12 +34,12 @@ def prefill_amount(details: TransactionDetails, operation: Operation) -> str:
     return details.balances.get("available", "")
 
 
-def open_dialog(details: TransactionDetails, operation: str) -> None:
+def open_dialog(details: TransactionDetails, operation: str, username: str) -> None:
     """Button callback: remember the dialog and give it a fresh idempotency key."""
     op = Operation(operation)
     tx = details.transaction
     try:
-        txid = suggest_transaction_id_for(get_ctx(), tx.uuid, op.value)
+        txid = suggest_transaction_id_for(get_ctx(), tx.uuid, op.value, actor=username)
     except BoError:
         txid = ""
     st.session_state[STATE] = {"operation": op.value, "uuid": tx.uuid, "key": uuidlib.uuid4().hex}

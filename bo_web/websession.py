@@ -103,7 +103,7 @@ def current(ctx: Context, cookie_key: str) -> tuple[ActiveSession, str] | None:
     if state:
         st.session_state[_STATE] = None
         if reason is not None and reason not in {"sign_out", "renewed", "unknown"}:
-            from bo_core.web.flash import flash
+            from bo_web.flash import flash
 
             message = _REASONS.get(reason, _REASONS["ended"])
             flash(message, "warning" if reason == "disabled" else "info")

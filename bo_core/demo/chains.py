@@ -24,7 +24,7 @@ from functools import cache
 from random import Random
 from typing import TypeVar
 
-from bo_core.demo_data import catalog as cat
+from bo_core.demo import catalog as cat
 from bo_core.domain import result_codes as rc
 
 Row = dict[str, object]

@@ -4,7 +4,7 @@
 transaction (bulk inserts on SQLite, ``COPY`` on PostgreSQL), streaming them in
 batches so memory stays flat at any size. The same seed and ``now`` always give
 the same rows (UUIDs, amounts, timestamps). The chain rules are described in
-``bo_core.demo_data.chains``.
+``bo_core.demo.chains``.
 
 Demo users (``create_demo_users``), all marked ``is_demo``:
 
@@ -29,12 +29,14 @@ from datetime import datetime
 from random import Random
 
 import psycopg
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from bo_core.db.bulk import write_rows
+from bo_core.db.locks import analyze_transactions
 from bo_core.db.models import TransactionRow
-from bo_core.demo_data.bulk import write_rows
-from bo_core.demo_data.chains import ChainFactory, Row
+from bo_core.demo.chains import ChainFactory, Row
+from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, NotFound
 from bo_core.services import users
 from bo_core.services.context import Context
@@ -120,7 +122,7 @@ def write_demo(
     except (IntegrityError, psycopg.errors.IntegrityError) as exc:
         raise InputError("Seed", f"demo rows collide with existing transactions: {exc}") from None
     if written >= ANALYZE_FROM_ROWS:
-        conn.execute(text("ANALYZE transactions"))
+        analyze_transactions(conn)
     report.transactions = written
     report.seconds = time.perf_counter() - started
     return report
@@ -152,12 +154,12 @@ def create_demo_users(ctx: Context) -> list[tuple[str, str, str]]:
         if role not in ctx.settings.roles:
             continue
         try:
-            users.get_user(ctx, username)
+            users.get_user(ctx, username, actor=SYSTEM)
             continue
         except NotFound:
             pass
         try:
-            users.create_user(ctx, username, role, password, name=f"Demo {role}", demo=True)
+            users.create_user(ctx, username, role, password, name=f"Demo {role}", actor=SYSTEM, demo=True)
         except IntegrityError:
             continue  # created at the same moment by another process
         except InputError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bo_core.domain.errors import BoError
-from bo_core.web.safe import md
+from bo_web.safe import md
 
 log = logging.getLogger("bo.web")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
+from bo_core.db.locks import lock_transactions_for_load
 from bo_core.db.models import TransactionRow
-from bo_core.demo import create_demo_users, write_demo
+from bo_core.demo.generate import create_demo_users, write_demo
 from bo_core.services.context import Context
 
 
@@ -20,8 +21,7 @@ def ensure_demo(ctx: Context, transactions: int = 3000, seed: int = 42) -> bool:
     """
     with ctx.db.uow(write=True) as uow:
         conn = uow.session.connection()
-        if not ctx.db.is_sqlite:
-            conn.execute(text("LOCK TABLE transactions IN SHARE ROW EXCLUSIVE MODE"))
+        lock_transactions_for_load(conn)
         if conn.execute(select(TransactionRow.id).limit(1)).first() is not None:
             return False
         write_demo(conn, transactions, seed, ctx.now())

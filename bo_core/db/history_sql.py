@@ -1,0 +1,107 @@
+"""SQL of the operation history: the audit trail filtered, ordered and aggregated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Date, Select, case, cast, func, or_, select
+
+from bo_core.db.models import AuditRecord
+from bo_core.domain.filters import HistoryFilters
+from bo_core.domain.types import Operation, Outcome
+
+A = AuditRecord.__table__.c
+
+COLUMNS = (
+    A.seq,
+    A.created_at,
+    A.username,
+    A.role,
+    A.operation,
+    A.parent_uuid,
+    A.child_uuid,
+    A.merchant,
+    A.currency,
+    A.amount_minor,
+    A.available_before_minor,
+    A.available_after_minor,
+    A.transaction_id,
+    A.usage,
+    A.memo,
+    A.outcome,
+    A.result_code,
+    A.message,
+    A.idempotency_key,
+)
+"""The columns of one history row."""
+
+
+def conditions(f: HistoryFilters) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if f.date_from is not None:
+        out.append(A.created_at >= f.date_from)
+    if f.date_to is not None:
+        out.append(A.created_at < f.date_to)
+    for column, value in (
+        (A.username, f.username),
+        (A.operation, f.operation),
+        (A.outcome, f.outcome),
+        (A.merchant, f.merchant),
+        (A.currency, f.currency),
+    ):
+        if value is not None:
+            out.append(column == value)
+    return out
+
+
+def newest_first(f: HistoryFilters) -> Select[Any]:
+    return select(*COLUMNS).where(*conditions(f)).order_by(A.created_at.desc(), A.seq.desc())
+
+
+def of_transaction(uuid: str) -> Select[Any]:
+    """Attempts on ``uuid`` (as parent) and the one that created it, newest first."""
+    return (
+        select(*COLUMNS)
+        .where(or_(A.parent_uuid == uuid, A.child_uuid == uuid))
+        .order_by(A.created_at.desc(), A.seq.desc())
+    )
+
+
+def _day(conn: Connection) -> ColumnElement[Any]:
+    if conn.dialect.name == "sqlite":
+        return func.date(A.created_at)
+    return cast(A.created_at, Date)
+
+
+def stats(conn: Connection, f: HistoryFilters) -> tuple[Any, list[Any], list[Any], list[Any]]:
+    """``(attempts, successes)``, per-day counts by operation, refund and chargeback sums per
+    currency, and counts per user and outcome: four aggregate queries."""
+    where = conditions(f)
+    success = A.outcome == Outcome.SUCCESS.value
+    totals = conn.execute(
+        select(func.count(), func.coalesce(func.sum(case((success, 1), else_=0)), 0)).where(*where)
+    ).one()
+    day = _day(conn).label("day")
+    per_day = conn.execute(
+        select(day, A.operation, func.count())
+        .where(*where)
+        .group_by(day, A.operation)
+        .order_by(day, A.operation)
+    ).all()
+    sums = conn.execute(
+        select(A.currency, A.operation, func.sum(A.amount_minor))
+        .where(
+            *where,
+            success,
+            A.operation.in_([Operation.REFUND.value, Operation.CHARGEBACK.value]),
+            A.currency.is_not(None),
+        )
+        .group_by(A.currency, A.operation)
+    ).all()
+    per_user = conn.execute(
+        select(A.username, A.outcome, func.count())
+        .where(*where)
+        .group_by(A.username, A.outcome)
+        .order_by(A.username, A.outcome)
+    ).all()
+    return totals, list(per_day), list(sums), list(per_user)

@@ -1,1 +1,0 @@
-"""Word lists and chain rules for the demo data set (see ``bo_core.demo``)."""

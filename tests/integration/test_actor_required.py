@@ -1,0 +1,199 @@
+"""Deny by default: every public service refuses a missing, unknown, disabled or unauthorized actor.
+
+The list of services is read from ``bo_core.services`` itself: a new public
+service that takes a context must either appear in ``CALLS`` (and so be proved
+to refuse) or be one of the few sign-in helpers that run before anyone is
+signed in. ``SYSTEM`` (command line, start-up) is the one actor without a user.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import io
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import func, select
+
+import bo_core.services
+from bo_core.db.models import LoginThrottle, UserRow
+from bo_core.domain import result_codes as rc
+from bo_core.domain.authorization import SYSTEM
+from bo_core.domain.errors import BoError, InputError, NotFound, PermissionDenied
+from bo_core.domain.filters import HistoryFilters, SearchFilters
+from bo_core.domain.permissions import Role
+from bo_core.services import audit, execute, history, search, show, users
+from bo_core.services.context import Context
+from tests.factories import PASSWORD, add_tx, add_user, row_counts
+
+Call = Callable[[Context, Any, str], object]
+
+CALLS: dict[str, tuple[Call, str]] = {
+    # service: (call with (ctx, actor, transaction uuid), the permission it needs)
+    "search.search_page": (
+        lambda c, a, u: search.search_page(c, SearchFilters(), actor=a),
+        "transactions:view",
+    ),
+    "search.count_matches": (
+        lambda c, a, u: search.count_matches(c, SearchFilters(), actor=a),
+        "transactions:view",
+    ),
+    "search.iter_matches": (
+        lambda c, a, u: list(search.iter_matches(c, SearchFilters(), actor=a)),
+        "transactions:view",
+    ),
+    "search.export_csv": (
+        lambda c, a, u: search.export_csv(c, SearchFilters(), io.StringIO(), actor=a),
+        "transactions:view",
+    ),
+    "search.filter_options": (lambda c, a, u: search.filter_options(c, actor=a), "transactions:view"),
+    "show.show_transaction": (lambda c, a, u: show.show_transaction(c, u, actor=a), "transactions:view"),
+    "history.transaction_history": (
+        lambda c, a, u: history.transaction_history(c, u, actor=a),
+        "transactions:view",
+    ),
+    "history.list_history": (
+        lambda c, a, u: history.list_history(c, HistoryFilters(), actor=a),
+        "history:view",
+    ),
+    "history.history_stats": (
+        lambda c, a, u: history.history_stats(c, HistoryFilters(), actor=a),
+        "history:view",
+    ),
+    "history.export_history_csv": (
+        lambda c, a, u: history.export_history_csv(c, HistoryFilters(), io.StringIO(), actor=a),
+        "history:view",
+    ),
+    "history.filter_choices": (lambda c, a, u: history.filter_choices(c, actor=a), "history:view"),
+    "audit.verify_audit_chain": (lambda c, a, u: audit.verify_audit_chain(c, actor=a), "history:view"),
+    "execute.suggest_transaction_id_for": (
+        lambda c, a, u: execute.suggest_transaction_id_for(c, u, "refund", actor=a),
+        "transactions:view",
+    ),
+    "users.create_user": (
+        lambda c, a, u: users.create_user(c, f"new-{uuid4().hex[:8]}", "viewer", PASSWORD, actor=a),
+        "users:manage",
+    ),
+    "users.list_users": (lambda c, a, u: users.list_users(c, actor=a), "users:manage"),
+    "users.get_user": (lambda c, a, u: users.get_user(c, "target", actor=a), "users:manage"),
+    "users.set_role": (lambda c, a, u: users.set_role(c, "target", "admin", actor=a), "users:manage"),
+    "users.disable_user": (lambda c, a, u: users.disable_user(c, "target", actor=a), "users:manage"),
+    "users.enable_user": (lambda c, a, u: users.enable_user(c, "target", actor=a), "users:manage"),
+    "users.set_password": (
+        lambda c, a, u: users.set_password(c, "target", "another long passphrase", actor=a),
+        "users:manage",
+    ),
+}
+
+BEFORE_SIGN_IN = {
+    "users.authenticate",
+    "users.is_locked",
+    "users.authenticator_credentials",
+    "users.demo_users_exist",
+    "users.check_password",  # validates a password against the settings, reads nothing
+}
+"""Sign-in helpers: they run before there is anyone to act for."""
+
+ACTOR_CHECKS = {"access.require", "access.role_of"}
+"""The check itself."""
+
+OWN_ACTOR = {"execute.run_operation"}
+"""The request names its user (``OperationRequest.username``); see the run_operation test below."""
+
+
+def public_services() -> dict[str, Callable[..., object]]:
+    found: dict[str, Callable[..., object]] = {}
+    for info in pkgutil.iter_modules(bo_core.services.__path__):
+        module = importlib.import_module(f"bo_core.services.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or fn.__module__ != module.__name__:
+                continue
+            params = list(inspect.signature(fn).parameters)
+            if params and params[0] == "ctx":
+                found[f"{info.name}.{name}"] = fn
+    return found
+
+
+def test_every_public_service_is_listed_here_or_is_a_sign_in_helper() -> None:
+    services = public_services()
+    assert set(services) == set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_the_actor_is_a_required_argument(name: str) -> None:
+    actor = inspect.signature(public_services()[name]).parameters["actor"]
+    assert actor.default is inspect.Parameter.empty
+    assert actor.kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def _with_role_without_permissions(ctx: Context) -> None:
+    roles = {**ctx.settings.roles, "outsider": Role(name="outsider", permissions=frozenset())}
+    ctx.settings = dataclasses.replace(ctx.settings, roles=roles)
+
+
+def _snapshot(ctx: Context) -> tuple[object, ...]:
+    with ctx.db.uow() as uow:
+        s = uow.session
+        people = [(u.username, u.role, u.active, u.password_hash) for u in s.scalars(select(UserRow))]
+        throttles = s.execute(select(func.count()).select_from(LoginThrottle)).scalar_one()
+    return (*row_counts(ctx), sorted(people), throttles)
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_every_public_service_refuses_a_missing_or_unauthorized_actor(ctx: Context, name: str) -> None:
+    call, permission = CALLS[name]
+    _with_role_without_permissions(ctx)
+    uuid = add_tx(ctx)
+    add_user(ctx, "viewer", "target")
+    lacking = add_user(ctx, "viewer" if permission != "transactions:view" else "outsider")
+    disabled = add_user(ctx, "admin")
+    users.disable_user(ctx, disabled, actor=SYSTEM)
+    before = _snapshot(ctx)
+    for actor in (None, "", "   ", "ghost", disabled, lacking, 42):
+        with pytest.raises(PermissionDenied):
+            call(ctx, actor, uuid)
+        assert _snapshot(ctx) == before, f"{name} wrote something for actor {actor!r}"
+    allowed = add_user(ctx, "admin")
+    call(ctx, allowed, uuid)  # the same call goes through for a user whose role grants it
+    call(ctx, SYSTEM, uuid)
+
+
+def test_the_denial_for_a_disabled_user_says_so(ctx: Context) -> None:
+    name = add_user(ctx, "admin")
+    users.disable_user(ctx, name, actor=SYSTEM)
+    with pytest.raises(PermissionDenied) as refused:
+        search.search_page(ctx, SearchFilters(), actor=name)
+    assert refused.value.result_code == rc.USER_DISABLED
+
+
+def test_run_operation_refuses_a_missing_unknown_disabled_or_unauthorized_user(ctx: Context) -> None:
+    parent = add_tx(ctx)
+    viewer = add_user(ctx, "viewer")
+    disabled = add_user(ctx, "admin")
+    users.disable_user(ctx, disabled, actor=SYSTEM)
+
+    def run(username: Any) -> execute.OperationResult:
+        request = execute.OperationRequest("refund", parent, username, amount="1.00")
+        return execute.run_operation(ctx, request)
+
+    for missing in (None, "", "  "):
+        with pytest.raises(InputError):
+            run(missing)
+    with pytest.raises(NotFound):
+        run("ghost")
+    assert row_counts(ctx) == (1, 0)
+    refused = run(viewer)
+    assert (refused.outcome, refused.result_code) == ("refused", rc.PERMISSION_DENIED)
+    refused = run(disabled)
+    assert (refused.outcome, refused.result_code) == ("refused", rc.USER_DISABLED)
+    assert row_counts(ctx) == (1, 2)  # two audited refusals, no child
+
+
+def test_a_refused_actor_is_an_error_of_the_core(ctx: Context) -> None:
+    with pytest.raises(BoError):
+        show.show_transaction(ctx, add_tx(ctx), actor=None)  # type: ignore[arg-type]
