@@ -10,6 +10,7 @@ import streamlit as st
 
 from bo_web.auth import gate, mark_navigation_ready, request_sign_out, resume_page
 from bo_web.bulk_view import may_run_operations
+from bo_web.safe import md
 from bo_web.vocab import Permission
 
 st.set_page_config(page_title="bo · back office", page_icon="💳", layout="wide")
@@ -34,6 +35,7 @@ if user.can(Permission.ANALYTICS_VIEW):
     pages["pages/risk.py"] = st.Page("pages/risk.py", title="Risk", icon="🚨")
 if user.can(Permission.USERS_MANAGE):
     pages["pages/users.py"] = st.Page("pages/users.py", title="Users", icon="👥")
+pages["pages/account.py"] = st.Page("pages/account.py", title="My account", icon="🔑")
 
 navigation = st.navigation(list(pages.values()), position="hidden")
 mark_navigation_ready()
@@ -42,8 +44,8 @@ with st.sidebar:
         if path != "pages/details.py":
             st.page_link(page, icon=page.icon)
     st.divider()
-    st.markdown(f"**{user.name}**")
-    st.caption(f"{user.username} · role: {user.role.name}")
+    st.markdown(f"**{md(user.name)}**")
+    st.caption(f"{md(user.username)} · role: {md(user.role.name)}")
     st.button("Sign out", key="sign_out", icon="🚪", on_click=request_sign_out, width="stretch")
 
 resume = resume_page()

@@ -70,6 +70,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.transactions < 1:
         raise InputError("--transactions", "must be at least 1")
     ctx = _context()
+    if args.users:
+        from bo_core.security.demo_guard import demo_database_problem
+
+        problem = demo_database_problem(ctx, embedded_only=False)
+        if problem:
+            raise UsageError(problem.replace("Demo mode", "--users").replace("BO_DEMO_MODE", "--users"))
     started = time.perf_counter()
     report = generate_demo(ctx, args.transactions, seed=args.seed)
     elapsed = time.perf_counter() - started
@@ -375,6 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bo_core.cli_gateway import add_commands
 
     add_commands(sub)  # gateway, webhooks, import
+
+    from bo_core.cli_security import register
+
+    register(sub, users, _Parser)
     return p
 
 

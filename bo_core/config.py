@@ -32,6 +32,17 @@ def _int_env(name: str, default: int) -> int:
     return value
 
 
+def _demo_mode() -> bool:
+    return os.environ.get("BO_DEMO_MODE", "").lower() in {"1", "true", "yes"}
+
+
+def _list_env(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -39,9 +50,15 @@ class Settings:
     capture_window: timedelta = timedelta(days=30)
     demo_mode: bool = False
     # Authentication (see the reliability notes in docs/).
-    lockout_attempts: int = 5
-    lockout_minutes: int = 15
-    session_hours: int = 8
+    lockout_attempts: int = 5  # PCI DSS 8.3.4: at most 10 attempts, locked for at least 30 minutes
+    lockout_minutes: int = 30
+    session_hours: int = 8  # absolute session lifetime
+    session_idle_minutes: int = 15  # PCI DSS 8.2.8
+    address_attempts: int = 50  # failed sign-ins per client address and lockout window
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed
+    mfa_roles: tuple[str, ...] = ("admin",)  # roles that must sign in with a second factor
+    allowed_origins: tuple[str, ...] = ()  # exact websocket origins; empty: same origin only
+    allowed_hosts: tuple[str, ...] = ()  # Host header names; empty: any
     password_min_length: int = 12
     bcrypt_rounds: int = 12
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
@@ -54,10 +71,17 @@ class Settings:
             database_url=normalize_url(url),
             roles=load_roles(Path(roles_file) if roles_file else None),
             capture_window=timedelta(days=_int_env("BO_CAPTURE_WINDOW_DAYS", 30)),
-            demo_mode=os.environ.get("BO_DEMO_MODE", "").lower() in {"1", "true", "yes"},
+            demo_mode=_demo_mode(),
             lockout_attempts=_int_env("BO_LOCKOUT_ATTEMPTS", 5),
-            lockout_minutes=_int_env("BO_LOCKOUT_MINUTES", 15),
+            lockout_minutes=_int_env("BO_LOCKOUT_MINUTES", 30),
             session_hours=_int_env("BO_SESSION_HOURS", 8),
+            session_idle_minutes=_int_env("BO_SESSION_IDLE_MINUTES", 15),
+            address_attempts=_int_env("BO_ADDRESS_ATTEMPTS", 50),
+            trusted_proxies=_list_env("BO_TRUSTED_PROXIES", ()),
+            # Demo accounts have published passwords: no role needs MFA there unless configured.
+            mfa_roles=_list_env("BO_MFA_ROLES", () if _demo_mode() else ("admin",)),
+            allowed_origins=_list_env("BO_ALLOWED_ORIGINS", ()),
+            allowed_hosts=_list_env("BO_ALLOWED_HOSTS", ()),
             password_min_length=_int_env("BO_PASSWORD_MIN_LENGTH", 12),
             bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
             gateway=GatewaySettings.from_env(),

@@ -1,41 +1,41 @@
 """Sign-in, the session and the page guard.
 
-Passwords are checked by ``bo_core.services.users.authenticate`` (failed attempts
-and lockouts are counted in the database, shared by every replica).
-streamlit-authenticator keeps the signed re-authentication cookie; it only
-restores users that are active and not locked.
+Passwords are checked by ``bo_core.services.users.authenticate`` (attempts reserved
+atomically in the database, shared by every replica). Sessions live on the server
+(``bo_core.security.sessions``): the browser's cookie holds only a signed random
+token, and every run re-validates it (``bo_web.websession``).
+streamlit-authenticator's cookie manager writes and deletes that cookie; its own
+JWT cookie is never read, so a forged or replayed JWT signs nobody in.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities.exceptions import LoginError, LogoutError
 
-from bo_core.domain.errors import AuthenticationError, PermissionDenied
+from bo_core.config import get_settings
+from bo_core.domain.errors import AuthenticationError, ConfigurationError
 from bo_core.domain.permissions import Permission, Role
+from bo_core.security.keys import weak_key_reason
+from bo_core.security.origins import origin_allowed
+from bo_core.security.origins import setting_problems as origin_setting_problems
 from bo_core.services import users
-from bo_core.services.access import role_of
 from bo_core.services.context import Context
+from bo_web import websession
 from bo_web.context import get_ctx
+from bo_web.factors import second_step
 from bo_web.flash import flash, show_flash
+from bo_web.safe import md
 
-COOKIE_NAME = "bo_session"
+COOKIE_NAME = websession.COOKIE_NAME
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"
-EXAMPLE_COOKIE_KEY = "replace-me-with-at-least-32-random-characters"
-KNOWN_DEFAULT_KEYS = frozenset(
-    {"some_key", "key", "secret", "changeme", "change-me", "abcdef", DEMO_COOKIE_KEY, EXAMPLE_COOKIE_KEY}
-)
-MIN_COOKIE_KEY_LENGTH = 32
-_SIGNED_IN_AT = "_signed_in_at"
-_COOKIE_PENDING = "_cookie_pending"
 _SIGN_OUT = "_sign_out"
 _RESUME = "_resume_page"
 NAVIGATION_READY = "_navigation_ready"
@@ -71,16 +71,13 @@ def startup_problems(ctx: Context) -> list[str]:
         return []
     problems = []
     key = cookie_key(demo_mode=False)
-    if not key:
+    weak = weak_key_reason(key)
+    if weak:
         problems.append(
-            "No cookie key is configured. Set `[auth] cookie_key` in `.streamlit/secrets.toml` "
-            "or the environment variable `BO_COOKIE_KEY` to a random secret."
+            f"{weak} Set `[auth] cookie_key` in `.streamlit/secrets.toml` "
+            "or the environment variable `BO_COOKIE_KEY`."
         )
-    elif key in KNOWN_DEFAULT_KEYS or len(key) < MIN_COOKIE_KEY_LENGTH:
-        problems.append(
-            f"The cookie key is a published default or shorter than {MIN_COOKIE_KEY_LENGTH} characters: "
-            "anyone could forge a session. Configure a long random secret."
-        )
+    problems.extend(origin_setting_problems(ctx.settings.allowed_origins, ctx.settings.allowed_hosts))
     if users.demo_users_exist(ctx):
         problems.append(
             "This database contains the demo users, whose passwords are public. "
@@ -89,21 +86,63 @@ def startup_problems(ctx: Context) -> list[str]:
     return problems
 
 
-def _refuse_to_start(problems: list[str]) -> None:
-    st.error("**bo refuses to start in production mode.**\n\n" + "\n".join(f"- {p}" for p in problems))
+def _refuse_foreign_origin(ctx: Context) -> None:
+    """Every run: act only for a page of an allowed origin (a page on another port is not one)."""
+    headers = websession.request_headers()
+    if not headers:  # no websocket client (AppTest)
+        return
+    s = ctx.settings
+    if not origin_allowed(headers.get("Origin"), headers.get("Host"), s.allowed_origins, s.allowed_hosts):
+        st.error(
+            "bo does not accept requests from this page's origin. Open bo at its own address "
+            "(administrators: see BO_ALLOWED_ORIGINS and BO_ALLOWED_HOSTS)."
+        )
+        st.stop()
+
+
+def _refuse_to_start(problems: list[str], mode: str = "production") -> None:
+    st.error(f"**bo refuses to start in {mode} mode.**\n\n" + "\n".join(f"- {p}" for p in problems))
     st.stop()
 
 
 def _authenticator(ctx: Context) -> Any:
-    key = cookie_key(ctx.settings.demo_mode)
+    """streamlit-authenticator, used for its cookie manager only (no credentials: its own
+    cookie sign-in can never succeed)."""
     return stauth.Authenticate(
-        users.authenticator_credentials(ctx),
-        _secret("auth", "cookie_name") or COOKIE_NAME,
-        key,
+        {"usernames": {}},
+        COOKIE_NAME,
+        _signing_key(ctx),
         ctx.settings.session_hours / 24,
         auto_hash=False,
         login_sleep_time=0,
     )
+
+
+def cookie_key_for(ctx: Context) -> str:
+    return _signing_key(ctx)
+
+
+def _signing_key(ctx: Context) -> str:
+    key = cookie_key(ctx.settings.demo_mode)
+    assert key, "startup_problems refuses a missing key"
+    return key
+
+
+def _write_cookie(ctx: Context, value: str | None) -> None:
+    """Write (or delete) the session cookie in the browser: SameSite=Strict, Secure unless disabled."""
+    manager = _authenticator(ctx).cookie_controller.cookie_model.cookie_manager
+    if value is not None and manager.cookies.get(COOKIE_NAME) == value:
+        return  # the browser holds it already (the manager reports the browser's cookies)
+    if value is None:
+        with contextlib.suppress(KeyError):
+            manager.delete(COOKIE_NAME)
+        return
+    expires = datetime.now() + timedelta(hours=ctx.settings.session_hours)
+    manager.set(COOKIE_NAME, value, expires_at=expires, same_site="strict", secure=_secure_cookie())
+
+
+def _secure_cookie() -> bool:
+    return os.environ.get("BO_COOKIE_SECURE", "1").lower() not in {"0", "false", "no"}
 
 
 def _demo_hint() -> str:
@@ -125,21 +164,17 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
+    address = websession.client_address(ctx.settings.trusted_proxies)
     try:
-        user = users.authenticate(ctx, username, password)
+        user = users.authenticate(ctx, username, password, address=address)
     except AuthenticationError as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
+    websession.start(
+        ctx, _signing_key(ctx), user.username, method="password", address=address, mfa_done=False
+    )
     st.session_state.update(
-        {
-            "authentication_status": True,
-            "username": user.username,
-            "name": user.name,
-            "roles": [user.role],
-            "logout": None,
-            _SIGNED_IN_AT: time.time(),
-            _COOKIE_PENDING: True,
-        }
+        {"authentication_status": True, "username": user.username, "name": user.name, "roles": [user.role]}
     )
     st.rerun()
 
@@ -148,68 +183,61 @@ def request_sign_out() -> None:
     st.session_state[_SIGN_OUT] = True
 
 
-def _forget_session(auth: Any) -> None:
-    if st.session_state.get("authentication_status"):
-        with contextlib.suppress(LogoutError):
-            auth.logout(location="unrendered")
-    for key in ("authentication_status", "username", "name", "roles", _SIGNED_IN_AT, _COOKIE_PENDING):
+def _forget_session() -> None:
+    for key in ("authentication_status", "username", "name", "roles"):
         st.session_state[key] = None
 
 
 def _current_user(ctx: Context) -> SessionUser | None:
-    """The signed-in user, re-read from the database on every run."""
-    username = st.session_state.get("username")
-    if not st.session_state.get("authentication_status") or not username:
+    """The signed-in user of this run: a live server-side session, re-read on every run."""
+    found = websession.current(ctx, _signing_key(ctx))
+    if found is None:
         return None
-    signed_in_at = st.session_state.get(_SIGNED_IN_AT) or time.time()
-    st.session_state[_SIGNED_IN_AT] = signed_in_at
-    if time.time() - signed_in_at > ctx.settings.session_hours * 3600:
-        flash("Your session has expired. Please sign in again.", "info")
-        return None
+    live, _token = found
     try:
-        role = role_of(ctx, str(username))
-    except PermissionDenied:
-        role = None
-    if role is None:
-        flash("This account is disabled or no longer exists.", "warning")
+        role = ctx.settings.role(live.role)
+    except ConfigurationError:
+        flash("Your role is not configured. Ask an administrator.", "warning")
         return None
-    return SessionUser(username, st.session_state.get("name") or username, role)
+    st.session_state.update(
+        {"authentication_status": True, "username": live.username, "name": live.name, "roles": [live.role]}
+    )
+    return SessionUser(live.username, live.name, role)
 
 
-def _restore_sign_in_time(ctx: Context, auth: Any) -> None:
-    """A session restored from the cookie ends when the cookie does."""
-    token = getattr(auth.cookie_controller.cookie_model, "token", None)
-    if st.session_state.get("authentication_status") and isinstance(token, dict) and "exp_date" in token:
-        st.session_state[_SIGNED_IN_AT] = float(token["exp_date"]) - ctx.settings.session_hours * 3600
+def gate(*, hold_cookie: bool = True) -> SessionUser:
+    """Return the signed-in user, or render the sign-in page and stop the run.
 
-
-def gate() -> SessionUser:
-    """Return the signed-in user, or render the sign-in page and stop the run."""
-    ctx = get_ctx()
+    ``hold_cookie``: write the session cookie into the browser if it lacks it (once per run:
+    ``app.py`` does it, the page guards do not)."""
+    try:
+        ctx = get_ctx()
+    except ConfigurationError as exc:
+        _refuse_to_start([exc.message], "demo" if get_settings().demo_mode else "production")
+        raise
     if not st.session_state.get(_STARTUP_CHECKED):
         # Checked once per session (it reads the database); a refusal is re-checked on every run.
         problems = startup_problems(ctx)
         if problems:
             _refuse_to_start(problems)
         st.session_state[_STARTUP_CHECKED] = True
-    auth: Any = None
+    _refuse_foreign_origin(ctx)
     if st.session_state.pop(_SIGN_OUT, False):
-        auth = _authenticator(ctx)
-        _forget_session(auth)
+        websession.end_current(ctx, _signing_key(ctx), "sign_out")
+        _forget_session()
+        _write_cookie(ctx, None)
         flash("You are signed out.", "info")
     user = _current_user(ctx)
     if user is None:
-        auth = auth or _authenticator(ctx)
-        _forget_session(auth)
-        with contextlib.suppress(LoginError):  # a cookie of a now disabled or locked user
-            auth.login(location="unrendered")  # restores a valid re-authentication cookie
-        _restore_sign_in_time(ctx, auth)
-        user = _current_user(ctx)
-        if user is None:
-            _sign_in_page(ctx, auth)
-            st.stop()
-    elif st.session_state.pop(_COOKIE_PENDING, False):
-        _authenticator(ctx).cookie_controller.set_cookie()
+        _forget_session()
+        _sign_in_page(ctx, None)
+        st.stop()
+    held = websession.cookie_to_hold() if hold_cookie else None
+    if held:
+        _write_cookie(ctx, held)
+    if not second_step(ctx, _signing_key(ctx), user.username):
+        st.button("Sign out", key="sign_out", icon="🚪", on_click=request_sign_out)
+        st.stop()
     return user
 
 
@@ -221,7 +249,7 @@ def guard(page: str, permission: Permission = Permission.TRANSACTIONS_VIEW) -> S
     once signed in, it is reopened through ``app.py`` with the same query
     parameters.
     """
-    user = gate()
+    user = gate(hold_cookie=not st.session_state.get(NAVIGATION_READY))
     if not user.can(permission):
         st.error(f"Your role ({user.role.name}) does not give access to this page.")
         st.stop()

@@ -14,6 +14,9 @@ def _context_for(database_url: str, demo_mode: bool) -> Context:
     ctx = open_context(get_settings())
     if demo_mode:
         from bo_core.demo import create_demo_users, ensure_demo
+        from bo_core.security.demo_guard import check_demo_database
+
+        check_demo_database(ctx)  # raises ConfigurationError: demo mode on a real database
 
         ensure_demo(ctx, transactions=3000)
         create_demo_users(ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bo_core.domain.errors import BoError
+from bo_web.safe import md
 
 log = logging.getLogger("bo.web")
 
@@ -15,8 +16,9 @@ UNEXPECTED = (
 
 
 def explain(exc: Exception) -> str:
-    """The message of a domain error, or a generic one (the details go to the log)."""
+    """The message of a domain error (as inert text: it may echo input), or a generic one
+    (the details go to the log)."""
     if isinstance(exc, BoError):
-        return exc.message
+        return md(exc.message)
     log.error("unexpected error on a page", exc_info=exc)
     return UNEXPECTED

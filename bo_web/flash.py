@@ -6,6 +6,8 @@ from typing import Literal
 
 import streamlit as st
 
+from bo_web.safe import md
+
 Kind = Literal["success", "info", "warning", "error"]
 _KEY = "_flash"
 
@@ -18,4 +20,4 @@ def show_flash() -> None:
     item = st.session_state.pop(_KEY, None)
     if item:
         kind, message = item
-        getattr(st, kind)(message)
+        getattr(st, kind)(md(message))  # messages may name data (users, IDs): never markup

@@ -21,6 +21,7 @@ from bo_core.services.execute import (
 from bo_core.services.show import TransactionDetails
 from bo_web import fmt
 from bo_web.context import data_changed, get_ctx
+from bo_web.safe import md
 
 log = logging.getLogger(__name__)
 STATE = "op_dialog"
@@ -105,9 +106,9 @@ def _confirmation(result: OperationResult) -> None:
     st.markdown("**Transaction ID**")
     st.code(result.transaction_id or "", language=None)
     c1, c2 = st.columns(2)
-    c1.metric("Amount", fmt.money(result.amount or "0", result.currency or ""))
+    c1.metric("Amount", fmt.money(result.amount or "0", result.currency or ""))  # values are plain text
     c2.metric("Parent available now", fmt.money(result.available_after or "0", result.currency or ""))
-    st.markdown(f"Result code `{result.result_code}` {describe(result.result_code)}")
+    st.markdown(f"Result code {md(result.result_code)} {md(describe(result.result_code))}")
     left, right = st.columns(2)
     if left.button("Open new transaction", key="dialog_open_child", width="stretch"):
         close_dialog()
@@ -121,20 +122,20 @@ def _form(details: TransactionDetails, op: Operation, state: dict[str, Any], use
     tx = details.transaction
     available = details.balances.get("available", "0")
     st.caption(
-        f"On {tx.type_label} `{tx.transaction_id}` · {tx.currency}"
-        f" · available {fmt.money(available, tx.currency)}"
+        f"On {tx.type_label} {md(tx.transaction_id)} · {md(tx.currency)}"
+        f" · available {md(fmt.money(available, tx.currency))}"
     )
     result: OperationResult | None = state.get("result")
     if result is not None and not result.ok:
         verb = "Rejected by the gateway" if result.outcome == "rejected" else "Refused"
-        st.error(f"{verb}: {result.message}\n\nResult code `{result.result_code}`")
+        st.error(f"{verb}: {md(result.message)}\n\nResult code {md(result.result_code)}")
     if state.get("error"):
-        st.error(state["error"])
+        st.error(md(state["error"]))
     with st.form("op_form", border=False):
         if op.takes_amount:
-            st.text_input(f"Amount ({tx.currency})", key="op_amount", max_chars=40)
+            st.text_input(f"Amount ({md(tx.currency)})", key="op_amount", max_chars=40)
         else:
-            st.info(f"A reversal releases the whole open amount: {fmt.money(available, tx.currency)}.")
+            st.info(f"A reversal releases the whole open amount: {md(fmt.money(available, tx.currency))}.")
         st.text_input("Usage", key="op_usage", max_chars=USAGE_MAX, help="Statement descriptor, optional")
         st.text_input(
             "Transaction ID",

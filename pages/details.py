@@ -12,6 +12,7 @@ from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
 from bo_web.flash import show_flash
+from bo_web.safe import md
 from bo_web.vocab import Operation
 
 user = guard(__file__)
@@ -31,9 +32,9 @@ except Exception as exc:
 
 tx = details.transaction
 show_flash()
-st.title(f"{tx.type_label} · {fmt.money(tx.amount, tx.currency)}")
+st.title(md(f"{tx.type_label} · {fmt.money(tx.amount, tx.currency)}"))
 st.markdown(
-    f"{fmt.status_badge(tx.status)} &nbsp; `{tx.result_code}` {tx.result_description}"
+    f"{fmt.status_badge(tx.status)} &nbsp; {md(tx.result_code)} {md(tx.result_description)}"
     f" &nbsp;·&nbsp; {fmt.CASH_FLOW[tx.cash_flow]}"
 )
 
@@ -42,8 +43,8 @@ summary[0].markdown("**Transaction ID**")
 summary[0].code(tx.transaction_id, language=None)
 summary[1].markdown("**UUID**")
 summary[1].code(tx.uuid, language=None)
-summary[2].metric("Amount", fmt.money(tx.amount, tx.currency), help=f"Currency {tx.currency}")
-summary[3].markdown(f"**Created**  \n{fmt.when(tx.created_at)}  \n**Merchant**  \n{tx.merchant}")
+summary[2].metric("Amount", fmt.money(tx.amount, tx.currency), help=f"Currency {md(tx.currency)}")
+summary[3].markdown(f"**Created**  \n{fmt.when(tx.created_at)}  \n**Merchant**  \n{md(tx.merchant)}")
 
 ops = details.available_operations or []
 if ops:
@@ -86,7 +87,7 @@ if chain:
     links = st.columns(4)
     for i, (view, relation) in enumerate(chain):
         if links[i % len(links)].button(
-            f"Open {relation.lower()} {view.transaction_id}",
+            f"Open {relation.lower()} {md(view.transaction_id)}",
             key=f"open_{view.uuid}",
             icon=":material/open_in_new:",
             width="stretch",
@@ -98,17 +99,18 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Instrument")
-    card = f"`{fmt.card(tx.bin, tx.last4)}`" if tx.bin or tx.last4 else "no card (wallet / bank account)"
+    card = md(fmt.card(tx.bin, tx.last4)) if tx.bin or tx.last4 else "no card (wallet / bank account)"
     st.markdown(
-        f"**{tx.brand}** · {tx.payment_method} &nbsp; {card}  \n"
-        f"Holder: {fmt.name(tx.holder)}  \nMerchant: **{tx.merchant}** · channel {tx.channel}"
+        f"**{md(tx.brand)}** · {md(tx.payment_method)} &nbsp; {card}  \n"
+        f"Holder: {md(fmt.name(tx.holder))}  \nMerchant: **{md(tx.merchant)}** · channel {md(tx.channel)}"
     )
 with right:
     st.subheader("Customer")
     st.markdown(
-        f"{fmt.name(tx.customer_name)} · {fmt.email(tx.customer_email)} · {tx.customer_country or '—'}  \n"
-        f"Usage: {tx.usage or '—'}  \nMemo: {tx.memo or '—'}  \nSource: {tx.source}"
-        + (f" · by {tx.created_by}" if tx.created_by else "")
+        f"{md(fmt.name(tx.customer_name))} · {md(fmt.email(tx.customer_email))}"
+        f" · {md(tx.customer_country or '—')}  \n"
+        f"Usage: {md(tx.usage or '—')}  \nMemo: {md(tx.memo or '—')}  \nSource: {md(tx.source)}"
+        + (f" · by {md(tx.created_by)}" if tx.created_by else "")
     )
 
 st.subheader("Operation history of this transaction")

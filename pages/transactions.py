@@ -14,6 +14,7 @@ from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
 from bo_web.flash import show_flash
+from bo_web.safe import md
 from bo_web.vocab import TxType
 
 PAGE_SIZE = 50
@@ -199,7 +200,7 @@ st.caption("Select a row to open the transaction.")
 with st.expander("Open a transaction from this page"):
     columns = st.columns(5)
     for i, row in enumerate(result.rows):
-        if columns[i % 5].button(row.transaction_id, key=f"open_{row.uuid}", type="tertiary"):
+        if columns[i % 5].button(md(row.transaction_id), key=f"open_{row.uuid}", type="tertiary"):
             st.switch_page("pages/details.py", query_params={"uuid": row.uuid})
 
 st.divider()

@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from bo_core.services import users
+from bo_web import account_admin
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
 from bo_web.flash import flash, show_flash
+from bo_web.safe import md
 from bo_web.vocab import Permission
 
 user = guard(__file__, Permission.USERS_MANAGE)
@@ -64,7 +66,7 @@ with create, st.form("create_user", clear_on_submit=False):
     if st.form_submit_button("Create user", type="primary"):
         act(
             f"User {username.strip().lower()} created.",
-            lambda c, *a, actor: users.create_user(
+            lambda c, *a, actor: account_admin.create_with_temporary_password(
                 c, username, role, password, name or None, email or None, actor=actor
             ),
         )
@@ -77,7 +79,7 @@ with change:
     else:
         target = st.selectbox("User", others, key="target_user")
         current = next(u for u in people if u.username == target)
-        st.caption(f"Role **{current.role}** · {'active' if current.active else 'disabled'}")
+        st.caption(f"Role **{md(current.role)}** · {'active' if current.active else 'disabled'}")
         new_role = st.selectbox("New role", roles, index=roles.index(current.role), key="target_role")
         b1, b2 = st.columns(2)
         if b1.button("Set role", key="set_role", width="stretch"):
@@ -87,3 +89,17 @@ with change:
                 act(f"{target} is disabled and can no longer sign in.", users.disable_user, target)
         elif b2.button("Enable", key="enable_user", width="stretch"):
             act(f"{target} is enabled again.", users.enable_user, target)
+        with st.form("reset_password", clear_on_submit=True):
+            temporary = st.text_input("New temporary password", type="password", key="reset_password_value")
+            if st.form_submit_button("Reset password"):
+                act(
+                    f"{target}'s password was reset; they choose a new one at their next sign-in.",
+                    lambda c, *a, actor: account_admin.admin_reset_password(
+                        c, target, temporary, actor=actor
+                    ),
+                )
+        if st.button("End all sessions", key="revoke_sessions"):
+            act(
+                f"Every session of {target} has ended.",
+                lambda c, *a, actor: account_admin.revoke_sessions(c, target, actor=actor),
+            )

@@ -33,7 +33,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database).expanduser())
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -50,6 +50,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def behind_pgbouncer() -> bool:
     """``BO_DB_PGBOUNCER=1``: PostgreSQL is reached through PgBouncer in transaction mode."""
     return os.environ.get(PGBOUNCER_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file readable by its owner only: a new folder is created 0700, the file 0600
+    (created empty here so it never exists wider; SQLite gives its -wal and -shm files the
+    database file's permissions)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)  # whatever the umask
 
 
 def _configure_sqlite(engine: Engine) -> None:

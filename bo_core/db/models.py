@@ -290,3 +290,7 @@ class SavedViewRow(Base):
     updated_at: Mapped[utc]
 
     __table_args__ = (Index("ux_saved_views_owner_name", "owner", "name", unique=True),)
+
+
+# The security tables share this metadata (imported last: they use the types above).
+from bo_core.db import security_models as _security_models  # noqa: E402,F401

@@ -8,18 +8,16 @@ Every administration function takes the ``actor`` and requires ``users:manage``
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime
 
 import bcrypt
 from sqlalchemy import select
 
 from bo_core.db.models import LoginThrottle, UserRow
 from bo_core.domain.authorization import Actor
-from bo_core.domain.errors import AuthenticationError, InputError, NotFound
+from bo_core.domain.errors import InputError, NotFound
 from bo_core.domain.permissions import Permission
 from bo_core.services.access import require
 from bo_core.services.context import Context
@@ -145,16 +143,29 @@ def _update(ctx: Context, username: str, **changes: object) -> User:
         return User.of(row)
 
 
+def _end_sessions(ctx: Context, username: str, reason: str) -> None:
+    """A change of who someone is or may do ends their sessions at once (every replica)."""
+    from bo_core.security.sessions import end_all
+
+    end_all(ctx, username, reason)
+
+
 def set_role(ctx: Context, username: str, role: str, *, actor: Actor) -> User:
     require(ctx, actor, Permission.USERS_MANAGE)
     if role not in ctx.settings.roles:
         _unknown_role(ctx, role)
-    return _update(ctx, username, role=role)
+    before = get_user(ctx, username, actor=actor)
+    user = _update(ctx, username, role=role)
+    if before.role != role:
+        _end_sessions(ctx, username, "role_changed")
+    return user
 
 
 def disable_user(ctx: Context, username: str, *, actor: Actor) -> User:
     require(ctx, actor, Permission.USERS_MANAGE)
-    return _update(ctx, username, active=False)
+    user = _update(ctx, username, active=False)
+    _end_sessions(ctx, username, "disabled")
+    return user
 
 
 def enable_user(ctx: Context, username: str, *, actor: Actor) -> User:
@@ -165,60 +176,17 @@ def enable_user(ctx: Context, username: str, *, actor: Actor) -> User:
 def set_password(ctx: Context, username: str, password: str, *, actor: Actor) -> User:
     require(ctx, actor, Permission.USERS_MANAGE)
     check_password(ctx, password)
-    return _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
+    user = _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
+    _end_sessions(ctx, username, "password_changed")
+    return user
 
 
-@cache
-def dummy_hash(rounds: int) -> str:
-    """A hash of no one's password at the configured cost, made on first use.
+def authenticate(ctx: Context, username: str, password: str, *, address: str | None = None) -> User:
+    """Check credentials (see ``bo_core.security.signin``: atomic attempt reservation,
+    per-account and per-address throttling, lockouts recorded as security events)."""
+    from bo_core.security.signin import authenticate as _authenticate
 
-    Checking a password against it for an unknown username takes as long as for
-    a known one, so the response time does not tell which usernames exist.
-    Made lazily: importing this module costs no bcrypt round.
-    """
-    return hash_password("not-a-real-password-for-timing", rounds)
-
-
-def authenticate(ctx: Context, username: str, password: str) -> User:
-    """Check credentials; count failures in the database (shared by all replicas).
-
-    After ``lockout_attempts`` failures for one username (known or not) within
-    ``lockout_minutes``, further attempts are refused until the lock expires.
-    Disabled users are refused. The message never says which part was wrong.
-    """
-    key = str(username or "").strip().lower()[:64]
-    now = ctx.now()
-    with ctx.db.uow(write=True) as uow:
-        s = uow.session
-        throttle = s.get(LoginThrottle, key)
-        if throttle and throttle.locked_until and throttle.locked_until > now:
-            minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
-            raise AuthenticationError(
-                f"Too many failed sign-ins: this account is locked for {minutes} more minute(s)"
-            )
-        row = s.get(UserRow, key)
-        candidate = row.password_hash if row else dummy_hash(ctx.settings.bcrypt_rounds)
-        pw = str(password or "").encode("utf-8")[:BCRYPT_MAX_BYTES]
-        good = bcrypt.checkpw(pw, candidate.encode("ascii")) and row is not None
-        if good and row is not None and row.active:
-            if throttle:
-                s.delete(throttle)
-            uow.commit()
-            return User.of(row)
-        window = timedelta(minutes=ctx.settings.lockout_minutes)
-        if throttle is None:
-            throttle = LoginThrottle(key=key, failures=0, window_start=now)
-            s.add(throttle)
-        lock_expired = throttle.locked_until is not None and throttle.locked_until <= now
-        if lock_expired or now - throttle.window_start > window:
-            throttle.failures, throttle.window_start, throttle.locked_until = 0, now, None
-        throttle.failures += 1
-        if throttle.failures >= ctx.settings.lockout_attempts:
-            throttle.locked_until = now + window
-        uow.commit()
-    if good and row is not None and not row.active:
-        raise AuthenticationError("This account is disabled")
-    raise AuthenticationError("Username or password is incorrect")
+    return _authenticate(ctx, username, password, address=address)
 
 
 def is_locked(ctx: Context, username: str) -> bool:

@@ -80,23 +80,24 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def _run_server(workdir: Path, database_url: str) -> Iterator[tuple[str, Path]]:
+def _run_server(workdir: Path, database_url: str, *, demo: bool = True) -> Iterator[tuple[str, Path]]:
     port = _free_port()
     log = workdir / "streamlit.log"
     env = {
         **os.environ,
-        "BO_DEMO_MODE": "1",
         "BO_DATABASE_URL": database_url,
         "BO_BCRYPT_ROUNDS": "4",
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("BO_COOKIE_KEY", None)
+    if demo:
+        env["BO_DEMO_MODE"] = "1"
+        env.pop("BO_COOKIE_KEY", None)
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        "serve.py",  # the production entry point: app.py inside bo's own server layer
         "--server.headless",
         "true",
         "--server.port",

@@ -50,7 +50,10 @@ def secrets(fresh_server: Server) -> tuple[str, list[str]]:
         ),
     )
     assert result.ok and result.uuid, result.message
-    users.create_user(ctx, OUTSIDER[0], "viewer", "outsider-password-123", OUTSIDER[1], actor=SYSTEM)
+    # A demo-only database (demo mode refuses any other); still a name only a signed-in page shows.
+    users.create_user(
+        ctx, OUTSIDER[0], "viewer", "outsider-password-123", OUTSIDER[1], actor=SYSTEM, demo=True
+    )
     newest = search_page(ctx, SearchFilters(), page_size=50, actor=SYSTEM).rows
     shown = [value for row in newest for value in (row.uuid, row.transaction_id)]
     return tx.uuid, [tx.uuid, tx.transaction_id, refund_txid, result.uuid, *OUTSIDER, *shown]

@@ -23,6 +23,9 @@ TABLES = {
     "bulk_lines",
     "saved_views",
     "gateway_inbox",
+    "user_sessions",
+    "security_events",
+    "user_security",
 }
 
 

@@ -210,7 +210,7 @@ def test_one_failure_after_the_lock_expired_does_not_lock_again(ctx: Context, cl
 
 def test_unknown_usernames_are_throttled_too(ctx: Context, clock: Clock) -> None:
     for _ in range(ctx.settings.lockout_attempts):
-        assert fail_sign_in(ctx, "ghost") == "Username or password is incorrect"
+        assert fail_sign_in(ctx, "ghost").startswith("Username or password is incorrect")
     assert "locked" in fail_sign_in(ctx, "ghost")
     assert "locked" in fail_sign_in(ctx, "GHOST")
     clock.advance(minutes=ctx.settings.lockout_minutes, seconds=1)
@@ -229,8 +229,12 @@ def test_lockout_of_one_username_does_not_affect_another(ctx: Context) -> None:
 def test_an_unknown_username_is_checked_against_a_dummy_hash_made_lazily_at_the_configured_cost(
     ctx: Context,
 ) -> None:
-    users.dummy_hash.cache_clear()
+    from bo_core.security import signin
+
+    signin.dummy_hash.cache_clear()
     with pytest.raises(AuthenticationError):
         users.authenticate(ctx, "nobody-here", PASSWORD)
-    assert users.dummy_hash.cache_info().currsize == 1
-    assert users.dummy_hash(ctx.settings.bcrypt_rounds).startswith(f"$2b${ctx.settings.bcrypt_rounds:02d}$")
+    assert signin.dummy_hash.cache_info().currsize == 1
+    assert signin.dummy_hash(ctx.settings.bcrypt_rounds).startswith(
+        f"$2b${ctx.settings.bcrypt_rounds:02d}$".encode()
+    )

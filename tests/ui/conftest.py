@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from bo_core.config import get_settings
+from bo_core.security import sessions
 from bo_core.services.context import Context
+from bo_web.safe import WORD_JOINER
 from tests.conftest import make_context
 
 ROOT = Path(__file__).resolve().parents[2]
-COOKIE_KEY = "test-cookie-key-0123456789abcdefghijklmnopqrstuvwxyz"
+COOKIE_KEY = "Xq3vT9mR2pL8wZk4yN6bH1cF5jD7sA0eG-uVtYiOo_PaKlMnBxCzQwErTyUiOpAs"
 TIMEOUT = 30
 
 
@@ -42,6 +45,14 @@ def ui_ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]
 AppFactory = Callable[..., AppTest]
 
 
+def sign_in_as(at: AppTest, ctx: Context, username: str) -> str:
+    """A real server-side session for ``username``, held as this AppTest's connection holds it
+    right after signing in (AppTest has no websocket, so no cookie header). Returns the token."""
+    token = sessions.issue(ctx, username, method="password", mfa_done=True)
+    at.session_state["_bo_web_session"] = {"cookie": sessions.sign(token, COOKIE_KEY), "conn": "no-client"}
+    return token
+
+
 @pytest.fixture
 def app(ui_ctx: Context) -> AppFactory:
     """``app(username=None, page=None, **query)`` → an AppTest that has run once."""
@@ -49,9 +60,7 @@ def app(ui_ctx: Context) -> AppFactory:
     def make(username: str | None = None, page: str | None = None, **query: str) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
         if username is not None:
-            at.session_state["authentication_status"] = True
-            at.session_state["username"] = username
-            at.session_state["name"] = username.title()
+            sign_in_as(at, ui_ctx, username)
         for key, value in query.items():
             at.query_params[key] = value
         at.run()
@@ -63,3 +72,8 @@ def app(ui_ctx: Context) -> AppFactory:
         return at
 
     return make
+
+
+def plain(text: str) -> str:
+    """What a person reads in a markdown element that shows data (see ``bo_web.safe.md``)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(WORD_JOINER, "")

@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from bo_core.db.models import TransactionRow
 from bo_core.services.context import Context
 from tests.factories import add_tx, add_user
-from tests.ui.conftest import AppFactory
+from tests.ui.conftest import AppFactory, plain
 
 
 def uuids(at) -> list[str]:  # type: ignore[no-untyped-def]
@@ -73,7 +73,7 @@ def test_a_bad_filter_shows_a_message_instead_of_rows(app: AppFactory, ui_ctx: C
     add_tx(ui_ctx)
     at = app(viewer, min="-5")
     assert not at.exception
-    assert "Minimum amount" in at.error[0].value
+    assert "Minimum amount" in plain(at.error[0].value)
     assert not at.dataframe
 
 
@@ -102,7 +102,7 @@ def test_selecting_a_row_opens_its_details(app: AppFactory, ui_ctx: Context) -> 
     at.session_state["tx_grid"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
-    assert at.title[0].value == "Pre-Authorization · 77.00 EUR"
+    assert plain(at.title[0].value) == "Pre-Authorization · 77.00 EUR"
     assert at.query_params["uuid"] == target
 
 
@@ -111,7 +111,7 @@ def test_each_row_has_a_keyed_button_that_opens_it(app: AppFactory, ui_ctx: Cont
     target = add_tx(ui_ctx, "DB", 4_200)
     at = app(viewer)
     at.button(key=f"open_{target}").click().run()
-    assert at.title[0].value == "Debit · 42.00 EUR"
+    assert plain(at.title[0].value) == "Debit · 42.00 EUR"
 
 
 def test_export_prepares_a_csv_of_every_match(app: AppFactory, ui_ctx: Context) -> None:

@@ -1,7 +1,7 @@
 """gateway connection
 
 Revision ID: 0005_gateway
-Revises: 0003_one_timestamp_format
+Revises: 0004_security
 
 - transactions.pending_reason: why a back-office child is still pending
   ("outcome unknown at the gateway: ...");
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_gateway"
-down_revision = "0003_one_timestamp_format"
+down_revision = "0004_security"
 branch_labels = None
 depends_on = None
 

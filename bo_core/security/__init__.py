@@ -1,0 +1,1 @@
+"""Sign-in hardening: throttling, server-side sessions, security events, second factors."""
