@@ -85,7 +85,9 @@ def test_gateway_import_prints_integer_counts_and_is_idempotent(
 ) -> None:
     own = uuid.uuid4().hex
     env = {**opp_env(sandbox.url), "BO_GATEWAY_ENTITY_ID": own}
-    sandbox.admin("generate", {"count": 120, "entityId": own})
+    # The window ends before the current second (--to is exclusive at second precision).
+    end = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    sandbox.admin("generate", {"count": 120, "entityId": own, "end": end})
     since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
     first = bo(ctx, "gateway", "import", "--from", since, "--json", **env)
     assert first.code == 0, first.stderr

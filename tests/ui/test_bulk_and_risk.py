@@ -17,7 +17,7 @@ from bo_core.services import bulk
 from bo_core.services.context import Context
 from bo_web.auth import NAVIGATION_READY
 from tests.factories import add_tx, add_user
-from tests.ui.conftest import ROOT, AppFactory
+from tests.ui.conftest import ROOT, AppFactory, plain, sign_in_as
 from tests.ui.test_history_and_users import refused_page, signed_in_page_file
 
 BULK = "pages/bulk.py"
@@ -92,11 +92,10 @@ def test_viewers_have_no_bulk_page(app: AppFactory, ui_ctx: Context) -> None:
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app(viewer, page=BULK)
     at = AppTest.from_file(str(ROOT / BULK), default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = viewer
+    sign_in_as(at, ui_ctx, viewer)
     at.session_state[NAVIGATION_READY] = True  # as if opened through the app's navigation
     at.run()
-    assert at.error and "cannot run operations" in at.error[0].value
+    assert at.error and "cannot run operations" in plain(at.error[0].value)
     assert not at.get("file_uploader")
 
 
@@ -167,4 +166,4 @@ def test_only_roles_with_analytics_reach_the_risk_page(app: AppFactory, ui_ctx: 
     username = add_user(ui_ctx, role)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app(username, page=RISK)
-    assert refused_page(signed_in_page_file(RISK, username))
+    assert refused_page(signed_in_page_file(RISK, username, ui_ctx))
