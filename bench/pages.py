@@ -26,7 +26,7 @@ TIMEOUT = 120
 
 def _environment(url: str) -> None:
     os.environ["BO_DATABASE_URL"] = url
-    os.environ.setdefault("BO_COOKIE_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("BO_COOKIE_KEY", secrets.token_urlsafe(48))  # strong by estimated entropy
     os.environ.pop("BO_DEMO_MODE", None)
     os.chdir(ROOT)
 
@@ -34,10 +34,18 @@ def _environment(url: str) -> None:
 def _app(username: str) -> Any:
     from streamlit.testing.v1 import AppTest
 
+    from bo_core.security import sessions
+    from bo_core.services.context import open_context
+
+    # A real server-side session, held as a connection holds it right after signing in.
+    ctx = open_context(migrate_if_needed=False)
+    try:
+        token = sessions.issue(ctx, username, method="password", mfa_done=True)
+    finally:
+        ctx.db.dispose()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["name"] = username
+    cookie = sessions.sign(token, os.environ["BO_COOKIE_KEY"])
+    at.session_state["_bo_web_session"] = {"cookie": cookie, "conn": "no-client"}
     return at
 
 

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from bo_core.demo import DEMO_USERS
 from bo_core.demo.bootstrap import ensure_demo
 from bo_core.domain.authorization import SYSTEM
-from bo_core.domain.money import exponent
+from bo_core.domain.money import Money, exponent
 from bo_core.services.context import Context
 from bo_core.services.search import SearchFilters, search_page
 from bo_core.services.show import TransactionDetails, show_transaction
@@ -209,10 +209,11 @@ def refundable_debits(ctx: Context, count: int, *, skip: int = 0) -> list[Transa
     pytest.fail(f"the demo data has fewer than {count} refundable debits")
 
 
-def part_of(available: str, currency: str) -> str:
+def part_of(available: Money | str, currency: str) -> str:
     """About half of ``available``, in the currency's minor-unit precision, always less than it."""
     digits = exponent(currency)
-    minor = int(Decimal(available) * 10**digits) // 2
+    whole = available.minor if isinstance(available, Money) else int(Decimal(available) * 10**digits)
+    minor = whole // 2
     value = Decimal(minor) / Decimal(10) ** digits
     return f"{value:.{digits}f}"
 

@@ -51,7 +51,7 @@ def test_bulk_upload_dry_run_execute_and_reupload_books_each_line_once(
     one, two = refundable_debits(ctx, 2, skip=20)
     a1 = part_of(one.balances["available"], one.transaction.currency)
     a2 = part_of(two.balances["available"], two.transaction.currency)
-    over = one.balances["available"]  # after the first line, more than what is left
+    over = one.balances["available"].decimal  # after the first line, more than what is left
     path = tmp_path / "faulty-shipment.csv"
     path.write_text(
         "parent_uuid;operation;amount;memo\r\n"
