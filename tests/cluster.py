@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -304,7 +305,7 @@ def replica_env(pooler: Pooler, cookie_key: str, cookie_secret: str) -> dict[str
 @contextmanager
 def cluster(workdir: Path, database_url: str, replicas: int = 2) -> Iterator[Cluster]:
     """PgBouncer, ``replicas`` Streamlit processes and HAProxy, all torn down afterwards."""
-    cookie_key, cookie_secret = uuid.uuid4().hex * 2, uuid.uuid4().hex * 2
+    cookie_key, cookie_secret = secrets.token_urlsafe(48), secrets.token_urlsafe(48)  # strong by entropy
     with pgbouncer(database_url) as pooler:
         env = replica_env(pooler, cookie_key, cookie_secret)
         members = [
