@@ -31,8 +31,7 @@ from bo_core.services.context import Context
 from bo_web import websession
 from bo_web.context import get_ctx
 from bo_web.factors import second_step
-from bo_web.flash import flash, show_flash
-from bo_web.safe import md
+from bo_web.flash import flash, keep, show_flash, show_kept
 
 COOKIE_NAME = websession.COOKIE_NAME
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"
@@ -129,7 +128,11 @@ def _signing_key(ctx: Context) -> str:
 
 
 def _write_cookie(ctx: Context, value: str | None) -> None:
-    """Write (or delete) the session cookie in the browser: SameSite=Strict, Secure unless disabled."""
+    """Write (or delete) the session cookie in the browser: SameSite=Strict, Secure unless disabled.
+
+    Called inside the run's cookie slot (see ``gate``): the cookie manager draws components only
+    on the runs that write, and outside a fixed slot they would shift the forms below them, so
+    that the browser drew a form again and lost what was being typed into it."""
     manager = _authenticator(ctx).cookie_controller.cookie_model.cookie_manager
     if value is not None and manager.cookies.get(COOKIE_NAME) == value:
         return  # the browser holds it already (the manager reports the browser's cookies)
@@ -154,7 +157,8 @@ def _demo_hint() -> str:
 
 def _sign_in_page(ctx: Context, auth: Any) -> None:
     st.title("bo · payments back office")
-    show_flash()
+    with st.container():  # one fixed place, message or not: the form below never moves
+        show_flash()
     if ctx.settings.demo_mode:
         st.info(_demo_hint(), icon="🧪")
     with st.form("sign_in"):
@@ -163,12 +167,15 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
         password = st.text_input("Password", type="password", key="sign_in_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
+        show_kept("sign_in")
         return
+    keep("sign_in", None)
     address = websession.client_address(ctx.settings.trusted_proxies)
     try:
         user = users.authenticate(ctx, username, password, address=address)
     except AuthenticationError as exc:
-        st.error(md(exc.message))
+        keep("sign_in", exc.message)
+        show_kept("sign_in")
         return
     websession.start(
         ctx, _signing_key(ctx), user.username, method="password", address=address, mfa_done=False
@@ -186,6 +193,7 @@ def request_sign_out() -> None:
 def _forget_session() -> None:
     for key in ("authentication_status", "username", "name", "roles"):
         st.session_state[key] = None
+    keep("mfa_code", None)
 
 
 def _current_user(ctx: Context) -> SessionUser | None:
@@ -222,10 +230,12 @@ def gate(*, hold_cookie: bool = True) -> SessionUser:
             _refuse_to_start(problems)
         st.session_state[_STARTUP_CHECKED] = True
     _refuse_foreign_origin(ctx)
+    cookie_slot = st.container()  # drawn on every run, written into only when the cookie changes
     if st.session_state.pop(_SIGN_OUT, False):
         websession.end_current(ctx, _signing_key(ctx), "sign_out")
         _forget_session()
-        _write_cookie(ctx, None)
+        with cookie_slot:
+            _write_cookie(ctx, None)
         flash("You are signed out.", "info")
     user = _current_user(ctx)
     if user is None:
@@ -234,7 +244,8 @@ def gate(*, hold_cookie: bool = True) -> SessionUser:
         st.stop()
     held = websession.cookie_to_hold() if hold_cookie else None
     if held:
-        _write_cookie(ctx, held)
+        with cookie_slot:
+            _write_cookie(ctx, held)
     if not second_step(ctx, _signing_key(ctx), user.username):
         st.button("Sign out", key="sign_out", icon="🚪", on_click=request_sign_out)
         st.stop()

@@ -12,6 +12,7 @@ from bo_core.domain.errors import BoError
 from bo_core.security import credentials, sessions
 from bo_core.services.context import Context
 from bo_web import websession
+from bo_web.flash import keep, show_kept
 from bo_web.safe import md
 
 _ENROL = "_bo_totp_enrol"  # (secret, uri) while enrolling
@@ -47,17 +48,19 @@ def _code_form(ctx: Context, username: str, token: str) -> None:
     with st.form("mfa_code"):
         code = st.text_input("Code from your authenticator app (or a recovery code)", key="mfa_code_input")
         submitted = st.form_submit_button("Verify", type="primary")
-    if submitted:
-        try:
-            ok = credentials.verify_second_factor(ctx, username, code)
-        except BoError as exc:
-            st.error(md(exc.message))
-            return
-        if not ok:
-            st.error("The code is not correct.")
-            return
-        sessions.mark_mfa_done(ctx, token)
-        st.rerun()
+    if not submitted:
+        show_kept("mfa_code")
+        return
+    try:
+        ok = credentials.verify_second_factor(ctx, username, code)
+    except BoError as exc:
+        keep("mfa_code", exc.message)
+    else:
+        keep("mfa_code", None if ok else "The code is not correct.")
+        if ok:
+            sessions.mark_mfa_done(ctx, token)
+            st.rerun()
+    show_kept("mfa_code")
 
 
 def totp_enrolment(ctx: Context, username: str) -> None:

@@ -170,8 +170,33 @@ def fresh_server(tmp_path_factory: pytest.TempPathFactory, chromium: Browser) ->
 NewPage = Callable[..., Page]
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+def _dump_failed_pages(request: pytest.FixtureRequest, out: Path, pages: list[Page]) -> None:
+    """On a failed test, what each page showed: its text on stdout (in the report) and a
+    screenshot under the test's temporary directory."""
+    if not request.node.stash.get(_FAILED, False):
+        return
+    for number, page in enumerate(pages):
+        try:
+            print(f"--- page {number} at {page.url} ---\n{page.inner_text('body', timeout=5_000)[:4000]}")
+            page.screenshot(path=str(out / f"failed-page-{number}.png"), full_page=True, timeout=5_000)
+            print(f"screenshot: {out / f'failed-page-{number}.png'}")
+        except Exception as exc:  # a closed or hung page: the report shows what it can
+            print(f"--- page {number}: not readable ({exc}) ---")
+
+
 @pytest.fixture
-def new_page(chromium: Browser) -> Iterator[NewPage]:
+def new_page(chromium: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewPage]:
     """``new_page(clipboard=False)`` → a page in its own browser context (no cookies shared)."""
     contexts: list[BrowserContext] = []
 
@@ -184,6 +209,7 @@ def new_page(chromium: Browser) -> Iterator[NewPage]:
         return page
 
     yield make
+    _dump_failed_pages(request, tmp_path, [page for context in contexts for page in context.pages])
     for context in contexts:
         context.close()
 
@@ -222,6 +248,14 @@ def wait_idle(page: Page) -> None:
     page.locator(IDLE).wait_for()
 
 
+def settle(page: Page) -> None:
+    """Idle after the run the cookie manager starts by itself once it has written or deleted
+    the cookie (it reports the browser's cookies back a moment after the run that wrote)."""
+    wait_idle(page)
+    page.wait_for_timeout(400)
+    wait_idle(page)
+
+
 def sign_in(page: Page, base_url: str, username: str) -> None:
     """Sign in through the form; wait for the Transactions page and the session cookie."""
     page.goto(base_url)
@@ -232,7 +266,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_role("heading", name="Transactions").wait_for()
     page.locator("[data-testid=stSidebar]").get_by_text(f"{username} · role:").wait_for()
     page.wait_for_function(f"document.cookie.includes('{SESSION_COOKIE}=')")
-    wait_idle(page)
+    settle(page)
 
 
 def open_page(page: Page, title: str) -> None:
