@@ -1,7 +1,8 @@
 """The `bo` command line: administration and automation over the same services.
 
 Public contract: command names, options and JSON keys are stable (README).
-Exit codes: 0 success, 1 refused or not found, 2 usage or input error.
+Exit codes: 0 success, 1 refused or not found, 2 usage or input error, 4 awaiting approval
+(`bo run` above the role's threshold: a second person decides, see `bo approvals`).
 
 The operator at the command line already holds the database credentials: the
 commands act as ``SYSTEM`` (``bo_core.domain.authorization``), except
@@ -20,11 +21,13 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bo_core.cli_controls import add_approvals
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import BoError, InputError, NotFound, OperationRefused
 from bo_core.domain.types import Operation
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_AWAITING_APPROVAL = 4
 
 
 class UsageError(Exception):
@@ -227,6 +230,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{result.outcome}: {result.message} [{result.result_code}]")
         if result.uuid:
             print(f"uuid: {result.uuid}\ntransaction_id: {result.transaction_id}")
+    if result.outcome == "awaiting_approval":
+        if not args.json:
+            print(f"request_id: {result.request_id}")
+        return EXIT_AWAITING_APPROVAL
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 
@@ -354,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--to", dest="date_to", metavar="DATE")
     hist.add_argument("--user")
     hist.add_argument("--operation")
-    hist.add_argument("--outcome", choices=["success", "refused"])
+    hist.add_argument("--outcome", choices=["success", "refused", "awaiting_approval"])
     hist.add_argument("--merchant")
     hist.add_argument("--currency")
     hist.add_argument("--limit", type=int, default=200)
@@ -362,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     hist.set_defaults(func=cmd_history)
+
+    add_approvals(sub)
 
     audit = sub.add_parser("audit", help="audit trail integrity").add_subparsers(
         dest="audit_command", required=True

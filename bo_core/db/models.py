@@ -142,7 +142,7 @@ class AuditRecord(Base):
     transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
     memo: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(20))
     result_code: Mapped[str] = mapped_column(String(11))
     message: Mapped[str] = mapped_column(String(500))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
@@ -179,3 +179,50 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[utc]
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ApprovalRequest(Base):
+    """An operation above its requester's threshold, waiting for a second person.
+
+    While ``state`` is open and ``expires_at`` lies ahead it reserves its amount
+    (``services.ledger.position`` counts it like a pending child). At most one
+    open request per parent and operation (partial unique index).
+    """
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    state: Mapped[str] = mapped_column(String(10))
+    operation: Mapped[str] = mapped_column(String(24))
+    parent_uuid: Mapped[str] = mapped_column(String(32), ForeignKey("transactions.uuid"))
+    merchant: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    memo: Mapped[str | None] = mapped_column(Text, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[utc]
+    expires_at: Mapped[utc]
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    child_uuid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    result_code: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    __table_args__ = (
+        Index("ix_approval_parent_state", "parent_uuid", "state"),
+        Index("ix_approval_state_requested", "state", "requested_at"),
+        Index(
+            "ux_approval_open_per_operation",
+            "parent_uuid",
+            "operation",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )

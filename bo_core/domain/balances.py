@@ -45,6 +45,8 @@ class Balances:
     available: Money
     """What the main operation may still take: capturable for a PA, refundable
     for CP/DB/RB, reversible for a CB, zero for the rest."""
+    awaiting_approval: Money | None = None
+    """Reserved by open approval requests (already excluded from ``available``)."""
 
     def as_dict(self) -> dict[str, str]:
         """Decimal strings, for JSON and display."""
@@ -56,6 +58,7 @@ class Balances:
             "charged_back": self.charged_back.to_str(),
             "chargeback_reversed": self.chargeback_reversed.to_str(),
             "available": self.available.to_str(),
+            "awaiting_approval": (self.awaiting_approval or Money.zero(self.amount.currency)).to_str(),
         }
 
 

@@ -99,3 +99,12 @@ class Source(StrEnum):
 class Outcome(StrEnum):
     SUCCESS = "success"
     REFUSED = "refused"
+    AWAITING_APPROVAL = "awaiting_approval"
+
+
+class ApprovalState(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"

@@ -44,7 +44,7 @@ from bo_core.domain.fields import OperationFields, parse_fields, parse_idempoten
 from bo_core.domain.money import Money, minor_to_str, parse_amount
 from bo_core.domain.permissions import Permission, Role
 from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
-from bo_core.services import audit
+from bo_core.services import approval_flow, audit
 from bo_core.services.access import require
 from bo_core.services.context import Context
 from bo_core.services.ledger import Position, get_transaction, parse_uuid, position
@@ -84,6 +84,8 @@ class OperationResult:
     available_before: str | None
     available_after: str | None
     replayed: bool = False
+    request_id: int | None = None
+    """The approval request, when ``outcome == "awaiting_approval"``."""
 
     @property
     def ok(self) -> bool:
@@ -164,18 +166,22 @@ def _attempt(
         if key is not None:
             replay = _replay(s, key, operation, parent_uuid, request.username.strip())
             if replay is not None:
-                return replay
-        pos = position(s, parent)
+                return approval_flow.with_request_id(s, replay, key)
         user = s.get(UserRow, request.username.strip())
         if user is None:
             raise NotFound(f"No user named {request.username.strip()[:64]!r}")
         now = ctx.now()
+        approval_flow.expire_due(s, now, parent_uuid=parent.uuid)
+        pos = position(s, parent, now=now)
         try:
             denied = actor_refusal(user.username, known=True, active=user.active)
             if denied is not None:
                 raise denied
             role = ctx.settings.role(user.role)
             amount = _decide(ctx, operation, pos, role, request, now)
+            waits = approval_flow.needs_approval(role, amount)
+            if waits:
+                approval_flow.refuse_second_open_request(s, parent.uuid, operation)
             txid = fields.transaction_id or suggest_transaction_id(s, pos, operation)
             if fields.transaction_id and _duplicate_txid(s, parent.merchant, txid):
                 raise OperationRefused(
@@ -186,6 +192,13 @@ def _attempt(
         except OperationRefused as refused:
             result = _record(s, now, user, operation, pos, None, fields, key, refused)
             checkpoint("audit_written")
+            checkpoint("before_commit")
+            uow.commit()
+            return result
+        if waits:
+            result = approval_flow.open_request(
+                s, ctx, user, operation, pos, amount, fields, key, now, _record
+            )
             checkpoint("before_commit")
             uow.commit()
             return result
@@ -335,6 +348,11 @@ def _record(
     fields: OperationFields,
     key: str | None,
     refused: OperationRefused | None,
+    *,
+    message: str | None = None,
+    outcome: Outcome | None = None,
+    result_code: str | None = None,
+    amount: Money | None = None,
 ) -> OperationResult:
     parent = before.row
     # The parent is locked: its children are the ones read before plus the one just written.
@@ -348,15 +366,16 @@ def _record(
         child_uuid=child.uuid if child else None,
         merchant=parent.merchant,
         currency=parent.currency,
-        amount_minor=child.amount_minor if child else None,
+        amount_minor=child.amount_minor if child else (amount.minor if amount else None),
         available_before_minor=before.balances.available.minor,
         available_after_minor=after.available.minor,
         transaction_id=child.transaction_id if child else fields.transaction_id,
         usage=fields.usage,
         memo=fields.memo,
-        outcome=(Outcome.REFUSED if refused else Outcome.SUCCESS).value,
-        result_code=refused.result_code if refused else (child.result_code if child else rc.SUCCESS),
-        message=(refused.message if refused else f"{operation.label} booked")[:500],
+        outcome=(outcome or (Outcome.REFUSED if refused else Outcome.SUCCESS)).value,
+        result_code=result_code
+        or (refused.result_code if refused else (child.result_code if child else rc.SUCCESS)),
+        message=(message or (refused.message if refused else f"{operation.label} booked"))[:500],
         idempotency_key=key,
     )
     audit.append(s, record)
@@ -377,7 +396,9 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
         uuid=record.child_uuid,
         transaction_id=record.transaction_id,
         result_code=record.result_code,
-        status=rc.status_of(record.result_code).value if success else "rejected",
+        status=rc.status_of(record.result_code).value
+        if success or record.outcome == Outcome.AWAITING_APPROVAL
+        else "rejected",
         message=record.message,
         amount=money(record.amount_minor),
         currency=cur,
@@ -393,4 +414,4 @@ def suggest_transaction_id_for(ctx: Context, parent_uuid: str, operation: str, *
     op = Operation(operation)
     with ctx.db.uow() as uow:
         parent = get_transaction(uow.session, parse_uuid(parent_uuid))
-        return suggest_transaction_id(uow.session, position(uow.session, parent), op)
+        return suggest_transaction_id(uow.session, position(uow.session, parent, now=ctx.now()), op)

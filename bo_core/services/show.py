@@ -118,7 +118,7 @@ def show_transaction(ctx: Context, uuid: str, *, actor: Actor) -> TransactionDet
     with ctx.db.uow() as uow:
         s: Session = uow.session
         row = get_transaction(s, uuid)
-        pos = position(s, row)
+        pos = position(s, row, now=ctx.now())
         parent = get_transaction(s, row.parent_uuid) if row.parent_uuid else None
         ops: list[str] | None = None
         if role is not None:
