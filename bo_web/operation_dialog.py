@@ -24,6 +24,7 @@ from bo_web.context import data_changed, get_ctx
 log = logging.getLogger(__name__)
 STATE = "op_dialog"
 FIELDS = ("op_amount", "op_usage", "op_txid", "op_memo")
+AWAITING = "awaiting_approval"
 
 
 def prefill_amount(details: TransactionDetails, operation: Operation) -> str:
@@ -79,13 +80,28 @@ def _submit(state: dict[str, Any], username: str) -> None:
         return
     state.pop("error", None)
     state["result"] = result
-    if result.ok:
+    if result.ok or result.outcome == AWAITING:
         data_changed()
     else:
         state["key"] = uuidlib.uuid4().hex  # a corrected retry is a new attempt
 
 
+def _awaiting(result: OperationResult) -> None:
+    label = Operation(result.operation).label
+    st.info(
+        f"{label} of {fmt.money(result.amount or '0', result.currency or '')} is above your approval "
+        f"threshold: it waits for a second person as approval request {result.request_id}. "
+        "The amount is reserved until then."
+    )
+    if st.button("Close", key="dialog_close", width="stretch"):
+        close_dialog()
+        st.rerun()
+
+
 def _confirmation(result: OperationResult) -> None:
+    if result.outcome == AWAITING:
+        _awaiting(result)
+        return
     label = Operation(result.operation).label
     st.success(
         f"{label} booked" + (" (already submitted; showing the first result)" if result.replayed else "")
@@ -115,7 +131,7 @@ def _form(details: TransactionDetails, op: Operation, state: dict[str, Any], use
         f" · available {fmt.money(available, tx.currency)}"
     )
     result: OperationResult | None = state.get("result")
-    if result is not None and not result.ok:
+    if result is not None and not result.ok and result.outcome != AWAITING:
         st.error(f"Refused: {result.message}\n\nResult code `{result.result_code}`")
     if state.get("error"):
         st.error(state["error"])
@@ -145,7 +161,7 @@ def render(details: TransactionDetails, username: str) -> None:
     @st.dialog(op.label, width="medium", on_dismiss=close_dialog)
     def dialog() -> None:
         result: OperationResult | None = state.get("result")
-        if result is not None and result.ok:
+        if result is not None and (result.ok or result.outcome == AWAITING):
             _confirmation(result)
         else:
             _form(details, op, state, username)
