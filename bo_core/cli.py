@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bo_core.cli_controls import add_approvals
+from bo_core.cli_controls import acting, add_approvals, add_user_scopes
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import BoError, InputError, NotFound, OperationRefused
 from bo_core.domain.types import Operation
@@ -168,7 +168,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     if not 1 <= args.limit <= 500:
         raise InputError("--limit", "must be between 1 and 500")
-    page = search.search_page(_context(), filters, actor=SYSTEM, page_size=args.limit)
+    page = search.search_page(_context(), filters, actor=acting(args.as_user), page_size=args.limit)
     rows = [_summary_dict(r) for r in page.rows]
     if args.json:
         _emit(rows)
@@ -251,9 +251,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     )
     ctx = _context()
     if args.csv:
-        history.export_history_csv(ctx, filters, sys.stdout, actor=SYSTEM)
+        history.export_history_csv(ctx, filters, sys.stdout, actor=acting(args.as_user))
         return EXIT_OK
-    entries = history.list_history(ctx, filters, actor=SYSTEM, limit=args.limit)
+    entries = history.list_history(ctx, filters, actor=acting(args.as_user), limit=args.limit)
     if args.json:
         _emit([e.to_dict() for e in entries])
     else:
@@ -322,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("username")
         cmd.add_argument("--json", action="store_true")
         cmd.set_defaults(func=func)
+    add_user_scopes(users)
 
     search = sub.add_parser("search", help="search transactions (newest first)")
     search.add_argument("--type", action="append", metavar="T", help="PA, CP, DB, RB, RV, RF, CB, CR")
@@ -335,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--max-amount")
     search.add_argument("--text", metavar="Q", help="UUID, Transaction ID, last 4, email or holder")
     search.add_argument("--limit", type=int, default=50)
+    search.add_argument("--as", dest="as_user", metavar="USERNAME", help="apply this user's scope and role")
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
 
@@ -365,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--merchant")
     hist.add_argument("--currency")
     hist.add_argument("--limit", type=int, default=200)
+    hist.add_argument("--as", dest="as_user", metavar="USERNAME", help="apply this user's scope and role")
     fmt = hist.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")

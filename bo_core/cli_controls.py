@@ -99,3 +99,54 @@ def add_approvals(sub: Any) -> None:
             cmd.add_argument("--reason", metavar="TEXT", help="required: why the request is rejected")
         cmd.add_argument("--json", action="store_true")
         cmd.set_defaults(func=func)
+
+
+def _print_scope(view: Any, as_json: bool) -> None:
+    if as_json:
+        _emit(view.to_dict())
+        return
+    nodes = ", ".join(n["merchant"] + (f"/{n['channel']}" if n["channel"] else "") for n in view.scope)
+    print(f"{view.username}\t{view.role}\t{'active' if view.active else 'disabled'}\t{nodes or '(nothing)'}")
+
+
+def cmd_users_assign(args: argparse.Namespace) -> int:
+    from bo_core.services import scopes
+
+    view = scopes.assign(_context(), args.username, args.merchant, args.channel, actor=acting(args.as_user))
+    _print_scope(view, args.json)
+    return EXIT_OK
+
+
+def cmd_users_unassign(args: argparse.Namespace) -> int:
+    from bo_core.services import scopes
+
+    view = scopes.unassign(_context(), args.username, args.merchant, args.channel, actor=acting(args.as_user))
+    _print_scope(view, args.json)
+    return EXIT_OK
+
+
+def cmd_users_show(args: argparse.Namespace) -> int:
+    from bo_core.services import scopes
+
+    _print_scope(scopes.user_scope(_context(), args.username, actor=acting(args.as_user)), args.json)
+    return EXIT_OK
+
+
+def add_user_scopes(users: Any) -> None:
+    """``bo users assign|unassign USER --merchant M [--channel C] [--as ADMIN]`` and ``bo users show``."""
+    for name, func, text in (
+        ("assign", cmd_users_assign, "grant a node of the account tree ('*' is every merchant)"),
+        ("unassign", cmd_users_unassign, "withdraw an assignment"),
+    ):
+        cmd = users.add_parser(name, help=text)
+        cmd.add_argument("username")
+        cmd.add_argument("--merchant", required=True, help="a merchant, or '*' for the root")
+        cmd.add_argument("--channel", help="one channel of the merchant")
+        cmd.add_argument("--as", dest="as_user", metavar="ADMIN", help="act as this administrator")
+        cmd.add_argument("--json", action="store_true")
+        cmd.set_defaults(func=func)
+    show = users.add_parser("show", help="a user's role and assignments")
+    show.add_argument("username")
+    show.add_argument("--as", dest="as_user", metavar="ADMIN")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_users_show)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import SYSTEM
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_core.services.context import Context
 
 PASSWORD = "correct horse battery staple"
@@ -31,9 +31,13 @@ class Clock:
         self.current = self.current + timedelta(**delta)
 
 
-def add_user(ctx: Context, role: str, username: str | None = None) -> str:
+def add_user(ctx: Context, role: str, username: str | None = None, *, scoped: bool = False) -> str:
+    """A user assigned to the root of the account tree (sees everything), or to
+    nothing with ``scoped=True`` (the test assigns what it needs)."""
     name = username or f"{role}-{uuid.uuid4().hex[:6]}"
     users.create_user(ctx, name, role, PASSWORD, name=name.title(), actor=SYSTEM)
+    if not scoped:
+        scopes.assign(ctx, name, "*", actor=SYSTEM)
     return name
 
 

@@ -226,3 +226,16 @@ class ApprovalRequest(Base):
             postgresql_where=text("state = 'open'"),
         ),
     )
+
+
+class UserScope(Base):
+    """One node of the account tree assigned to a user: merchant ``*`` is the root;
+    ``channel`` empty (``""``) means the whole merchant."""
+
+    __tablename__ = "user_scopes"
+
+    username: Mapped[str] = mapped_column(String(64), ForeignKey("users.username"), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[utc]

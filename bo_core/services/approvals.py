@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bo_core.db.models import ApprovalRequest, UserRow
+from bo_core.db.scope_sql import transactions_in, where
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import Actor, SystemActor, actor_refusal, missing_actor, role_refusal
 from bo_core.domain.errors import InputError, NotFound, OperationRefused, PermissionDenied
@@ -31,7 +32,7 @@ from bo_core.domain.money import minor_to_str
 from bo_core.domain.permissions import Permission, Role, permission_for
 from bo_core.domain.types import ApprovalState, Operation
 from bo_core.services import approval_flow
-from bo_core.services.access import require
+from bo_core.services.access import require_scoped, scope_in
 from bo_core.services.context import Context
 from bo_core.services.execute import (
     OperationRequest,
@@ -126,13 +127,13 @@ def list_approvals(
 
     Requests past their expiry are marked expired first (audited).
     """
-    role = require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    role, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     wanted = _parse_state(state)
     with ctx.db.uow(write=True) as uow:
         if approval_flow.expire_due(uow.session, ctx.now()):
             uow.commit()
     with ctx.db.uow() as uow:
-        stmt = select(ApprovalRequest)
+        stmt = select(ApprovalRequest).where(*where(transactions_in(scope, ApprovalRequest)))
         if wanted is not None:
             stmt = stmt.where(ApprovalRequest.state == wanted)
         if not _sees_all(role):
@@ -143,12 +144,14 @@ def list_approvals(
 
 def open_approval_count(ctx: Context, *, actor: Actor) -> int:
     """Open, unexpired requests this actor could decide (the sidebar's badge); 0 for non-approvers."""
-    role = require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    role, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     if role is not None and not role.can(Permission.OPERATIONS_APPROVE):
         return 0
     with ctx.db.uow() as uow:
         stmt = select(func.count()).where(
-            ApprovalRequest.state == ApprovalState.OPEN.value, ApprovalRequest.expires_at > ctx.now()
+            ApprovalRequest.state == ApprovalState.OPEN.value,
+            ApprovalRequest.expires_at > ctx.now(),
+            *where(transactions_in(scope, ApprovalRequest)),
         )
         if not isinstance(actor, SystemActor):
             stmt = stmt.where(ApprovalRequest.requested_by != actor)
@@ -169,10 +172,13 @@ def _person(s: Session, actor: Actor, what: str) -> UserRow:
     return user
 
 
-def _locked_open(ctx: Context, s: Session, request_id: int) -> tuple[ApprovalRequest, Any]:
-    """Lock the request's parent, then re-read the request; refuse one that is not open."""
+def _locked_open(ctx: Context, s: Session, request_id: int, user: UserRow) -> tuple[ApprovalRequest, Any]:
+    """Lock the request's parent, then re-read the request; refuse one that is not open.
+
+    A request on a transaction outside the user's scope does not exist for them.
+    """
     request = s.get(ApprovalRequest, request_id)
-    if request is None:
+    if request is None or not scope_in(s, user.username).allows(request.merchant, request.channel):
         raise NotFound(f"No approval request {request_id}")
     parent = get_transaction(s, request.parent_uuid, lock=True)
     s.refresh(request, with_for_update=True)
@@ -195,7 +201,7 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
     with ctx.db.uow(write=True) as uow:
         s = uow.session
         approver = _person(s, actor, "approve")
-        request, parent = _locked_open(ctx, s, rid)
+        request, parent = _locked_open(ctx, s, rid, approver)
         if request.requested_by == approver.username:
             raise PermissionDenied(
                 f"{approver.username} requested approval request {rid} and may not approve it: "
@@ -309,7 +315,7 @@ def reject(ctx: Context, request_id: int | str, *, actor: Actor, reason: str | N
     with ctx.db.uow(write=True) as uow:
         s = uow.session
         user = _person(s, actor, "reject")
-        request, _ = _locked_open(ctx, s, rid)
+        request, _ = _locked_open(ctx, s, rid, user)
         if request.requested_by == user.username:
             raise PermissionDenied(f"{user.username} requested approval request {rid}: cancel it instead")
         refused = role_refusal(ctx.settings.role(user.role), Permission.OPERATIONS_APPROVE, "reject requests")
@@ -337,7 +343,7 @@ def cancel(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalView
     with ctx.db.uow(write=True) as uow:
         s = uow.session
         user = _person(s, actor, "cancel")
-        request, _ = _locked_open(ctx, s, rid)
+        request, _ = _locked_open(ctx, s, rid, user)
         if request.requested_by != user.username:
             raise PermissionDenied(f"Only {request.requested_by}, who requested it, may cancel request {rid}")
         now = ctx.now()

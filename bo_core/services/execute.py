@@ -45,7 +45,7 @@ from bo_core.domain.money import Money, minor_to_str, parse_amount
 from bo_core.domain.permissions import Permission, Role
 from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
 from bo_core.services import approval_flow, audit
-from bo_core.services.access import require
+from bo_core.services.access import require_scoped, scope_in
 from bo_core.services.context import Context
 from bo_core.services.ledger import Position, get_transaction, parse_uuid, position
 
@@ -163,6 +163,13 @@ def _attempt(
         s = uow.session
         parent = get_transaction(s, parent_uuid, lock=True)
         checkpoint("locked")
+        requester = s.get(UserRow, request.username.strip())
+        if (
+            requester is not None
+            and requester.active
+            and not scope_in(s, requester.username).allows(parent.merchant, parent.channel)
+        ):
+            raise NotFound(f"No transaction with UUID {parent_uuid}")  # as if it did not exist
         if key is not None:
             replay = _replay(s, key, operation, parent_uuid, request.username.strip())
             if replay is not None:
@@ -410,8 +417,8 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
 
 def suggest_transaction_id_for(ctx: Context, parent_uuid: str, operation: str, *, actor: Actor) -> str:
     """The Transaction ID a new ``operation`` on ``parent_uuid`` would get by default."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     op = Operation(operation)
     with ctx.db.uow() as uow:
-        parent = get_transaction(uow.session, parse_uuid(parent_uuid))
+        parent = get_transaction(uow.session, parse_uuid(parent_uuid), scope=scope)
         return suggest_transaction_id(uow.session, position(uow.session, parent, now=ctx.now()), op)

@@ -9,9 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bo_core.db.models import ApprovalRequest, TransactionRow
+from bo_core.db.scope_sql import transactions_in, where
 from bo_core.domain.balances import Balances, TxFacts, compute_balances
 from bo_core.domain.errors import InputError, NotFound
 from bo_core.domain.money import Money
+from bo_core.domain.scope import Scope
 from bo_core.domain.types import ApprovalState, Operation, Status, TxType
 
 UUID_LENGTH = 32
@@ -36,8 +38,13 @@ def facts(row: TransactionRow) -> TxFacts:
     )
 
 
-def get_transaction(session: Session, uuid: str, *, lock: bool = False) -> TransactionRow:
-    stmt = select(TransactionRow).where(TransactionRow.uuid == parse_uuid(uuid))
+def get_transaction(
+    session: Session, uuid: str, *, lock: bool = False, scope: Scope | None = None
+) -> TransactionRow:
+    """The transaction ``uuid``; one outside ``scope`` is "not found", exactly like a missing one."""
+    stmt = select(TransactionRow).where(
+        TransactionRow.uuid == parse_uuid(uuid), *where(transactions_in(scope))
+    )
     if lock:
         stmt = stmt.with_for_update()  # row lock on PostgreSQL; ignored by SQLite
     row = session.execute(stmt).scalar_one_or_none()

@@ -27,7 +27,7 @@ from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import BoError, InputError, NotFound, PermissionDenied
 from bo_core.domain.filters import HistoryFilters, SearchFilters
 from bo_core.domain.permissions import Role
-from bo_core.services import approvals, audit, execute, history, search, show, users
+from bo_core.services import approvals, audit, execute, history, scopes, search, show, users
 from bo_core.services.context import Context
 from tests.factories import PASSWORD, add_tx, add_user, row_counts
 
@@ -84,6 +84,9 @@ CALLS: dict[str, tuple[Call, str]] = {
         lambda c, a, u: approvals.open_approval_count(c, actor=a),
         "transactions:view",
     ),
+    "scopes.assign": (lambda c, a, u: scopes.assign(c, "target", "acme-shop", actor=a), "users:manage"),
+    "scopes.unassign": (lambda c, a, u: scopes.unassign(c, "target", "*", actor=a), "users:manage"),
+    "scopes.user_scope": (lambda c, a, u: scopes.user_scope(c, "target", actor=a), "users:manage"),
     "users.list_users": (lambda c, a, u: users.list_users(c, actor=a), "users:manage"),
     "users.get_user": (lambda c, a, u: users.get_user(c, "target", actor=a), "users:manage"),
     "users.set_role": (lambda c, a, u: users.set_role(c, "target", "admin", actor=a), "users:manage"),
@@ -104,7 +107,7 @@ BEFORE_SIGN_IN = {
 }
 """Sign-in helpers: they run before there is anyone to act for."""
 
-ACTOR_CHECKS = {"access.require", "access.role_of"}
+ACTOR_CHECKS = {"access.require", "access.role_of", "access.require_scoped", "access.scope_of"}
 """The check itself."""
 
 OWN_ACTOR = {"execute.run_operation"}

@@ -13,7 +13,7 @@ from bo_core.db import migrate
 from bo_core.db.models import Base
 from bo_core.db.uow import Database
 
-TABLES = {"transactions", "audit_log", "users", "login_throttle", "approval_requests"}
+TABLES = {"transactions", "audit_log", "users", "login_throttle", "approval_requests", "user_scopes"}
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

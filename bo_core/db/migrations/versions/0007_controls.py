@@ -5,6 +5,8 @@ Revises: 0002
 
 - approval_requests: an operation above its requester's threshold waits here
   for a second person; one open request per parent and operation;
+- user_scopes: merchant-scoped users; every existing user keeps full access
+  through an assignment to the root ("*");
 - audit_log.outcome widens to 20 characters ("awaiting_approval").
 """
 
@@ -57,9 +59,24 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.alter_column("audit_log", "outcome", type_=sa.String(length=20), existing_nullable=False)
+    op.create_table(
+        "user_scopes",
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("merchant", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=64), nullable=False),
+        sa.Column("granted_by", sa.String(length=64), nullable=False),
+        sa.Column("granted_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["username"], ["users.username"]),
+        sa.PrimaryKeyConstraint("username", "merchant", "channel"),
+    )
+    op.execute(
+        "INSERT INTO user_scopes (username, merchant, channel, granted_by, granted_at) "
+        "SELECT username, '*', '', 'migration', CURRENT_TIMESTAMP FROM users"
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("user_scopes")
     if op.get_bind().dialect.name == "postgresql":
         op.alter_column("audit_log", "outcome", type_=sa.String(length=10), existing_nullable=False)
     op.drop_index("ux_approval_open_per_operation", table_name="approval_requests")
