@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
@@ -87,3 +87,32 @@ with change:
                 act(f"{target} is disabled and can no longer sign in.", users.disable_user, target)
         elif b2.button("Enable", key="enable_user", width="stretch"):
             act(f"{target} is enabled again.", users.enable_user, target)
+
+st.subheader("Merchant access")
+st.caption(
+    "A user sees only the merchants (or channels) assigned here; `*` is every merchant. "
+    "A new user has no assignment and sees nothing. You grant only what you hold yourself."
+)
+if others:
+    who = st.selectbox("User", others, key="scope_user")
+    try:
+        assigned = scopes.user_scope(ctx, who, actor=user.username).scope
+    except Exception as exc:
+        st.error(explain(exc))
+        assigned = []
+    st.markdown(
+        "Assigned: "
+        + (
+            ", ".join(
+                f"`{n['merchant']}" + (f" / {n['channel']}" if n["channel"] else "") + "`" for n in assigned
+            )
+            or "nothing"
+        )
+    )
+    m_col, c_col, add_col, remove_col = st.columns([2, 2, 1, 1])
+    merchant = m_col.text_input("Merchant (* for all)", key="scope_merchant")
+    channel = c_col.text_input("Channel (optional)", key="scope_channel")
+    if add_col.button("Assign", key="scope_assign", width="stretch"):
+        act(f"{who} may now see {merchant}.", scopes.assign, who, merchant, channel or None)  # type: ignore[arg-type]
+    if remove_col.button("Unassign", key="scope_unassign", width="stretch"):
+        act(f"{who} no longer sees {merchant}.", scopes.unassign, who, merchant, channel or None)  # type: ignore[arg-type]

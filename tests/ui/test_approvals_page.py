@@ -74,3 +74,18 @@ def test_a_rejection_without_a_reason_shows_why_and_keeps_the_request_open(
     at.text_input(key=f"reason_{rid}").input("amount not agreed with the merchant").run()
     at.button(key=f"reject_{rid}").click().run()
     assert approvals.list_approvals(ui_ctx, actor=SYSTEM)[0].state == "rejected"
+
+
+def test_the_users_page_assigns_and_unassigns_a_merchant(app: AppFactory, ui_ctx: Context) -> None:
+    from bo_core.services import scopes
+
+    admin = add_user(ui_ctx, "admin")
+    target = add_user(ui_ctx, "analyst", scoped=True)
+    at = app(admin, page="pages/users.py")
+    at.selectbox(key="scope_user").select(target).run()
+    at.text_input(key="scope_merchant").input("alpha").run()
+    at.button(key="scope_assign").click().run()
+    assert not at.exception
+    assert scopes.user_scope(ui_ctx, target, actor=SYSTEM).scope == [{"merchant": "alpha", "channel": None}]
+    at.button(key="scope_unassign").click().run()
+    assert scopes.user_scope(ui_ctx, target, actor=SYSTEM).scope == []

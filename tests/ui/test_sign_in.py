@@ -116,10 +116,10 @@ def test_sidebar_shows_name_role_and_sign_out(app: AppFactory, ui_ctx: Context) 
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("viewer", ["Transactions"]),
-        ("analyst", ["Transactions"]),
-        ("manager", ["Transactions", "Operation History"]),
-        ("admin", ["Transactions", "Operation History", "Users"]),
+        ("viewer", ["Transactions", "Approvals"]),
+        ("analyst", ["Transactions", "Approvals"]),
+        ("manager", ["Transactions", "Approvals", "Operation History"]),
+        ("admin", ["Transactions", "Approvals", "Operation History", "Users"]),
     ],
 )
 def test_sidebar_links_follow_the_role(app: AppFactory, ui_ctx: Context, role: str, links: list[str]) -> None:
