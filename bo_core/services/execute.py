@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bo_core.db.models import AuditRecord, Base, TransactionRow, UserRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import Actor, actor_refusal
-from bo_core.domain.availability import check_amount, refusal
+from bo_core.domain.availability import check_amount, rebill_total_refusal, refusal
 from bo_core.domain.errors import (
     DatabaseUnavailable,
     IdempotencyKeyReused,
@@ -252,6 +252,15 @@ def _decide(
         return pos.balances.available
     amount = parse_amount(request.amount, parent.currency)
     check_amount(operation, amount, pos.balances, role)
+    if operation is Operation.REBILL:
+        earlier = [
+            Money(c.amount_minor, c.currency)
+            for c in pos.children
+            if c.type == TxType.RB and c.status != Status.REJECTED
+        ] + [r.amount for r in pos.reserved if r.type is TxType.RB]
+        too_much = rebill_total_refusal(role, amount, earlier)
+        if too_much is not None:
+            raise too_much
     return amount
 
 
