@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -268,7 +269,16 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from bo_core.services.audit import verify_audit_chain
 
-    report = verify_audit_chain(_context(), actor=SYSTEM)
+    if args.anchor is not None:
+        from bo_core.services.anchor import parse_anchor, verify_against_anchor
+
+        try:
+            text = Path(args.anchor).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError("--anchor", f"cannot read {args.anchor}: {exc.strerror}") from None
+        report = verify_against_anchor(_context(), parse_anchor(text), actor=SYSTEM)
+    else:
+        report = verify_audit_chain(_context(), actor=SYSTEM)
     if args.json:
         _emit(report.__dict__)
     elif report.ok:
@@ -276,6 +286,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     else:
         print(f"audit chain BROKEN at record seq={report.first_bad_seq}: {report.problem}")
     return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from bo_core.services.anchor import audit_anchor
+
+    print(audit_anchor(_context(), actor=SYSTEM).to_json())
+    return EXIT_OK
 
 
 # --- parser -----------------------------------------------------------------
@@ -380,7 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify = audit.add_parser("verify", help="check the hash chain of the audit trail")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument(
+        "--anchor", metavar="FILE", help="also check the tail anchored earlier (bo audit anchor)"
+    )
     verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit.add_parser("anchor", help="print the chain's tail as one JSON line, to store outside")
+    anchor.set_defaults(func=cmd_audit_anchor)
     return p
 
 

@@ -12,7 +12,11 @@ from bo_core.domain.errors import BoError
 from bo_core.domain.money import Money, exponent
 
 STATUS_BADGE = {"success": "🟢 Success", "pending": "🟡 Pending", "rejected": "🔴 Rejected"}
-OUTCOME_BADGE = {"success": "🟢 Success", "refused": "🔴 Refused", "awaiting_approval": "🟡 Awaiting approval"}
+OUTCOME_BADGE = {
+    "success": "🟢 Success",
+    "refused": "🔴 Refused",
+    "awaiting_approval": "🟡 Awaiting approval",
+}
 CASH_FLOW = {"in": "⬇️ Money in", "out": "⬆️ Money out", "none": "No money moves"}
 OUTCOME_LABEL = {"success": "Success", "refused": "Refused", "awaiting_approval": "Awaiting approval"}
 _MONEY_IN_BALANCES = {

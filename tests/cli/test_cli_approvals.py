@@ -74,3 +74,18 @@ def test_reject_without_a_reason_is_a_usage_error_and_cancel_is_for_the_requeste
     _, analyst2, rid2 = _request(ctx, bo)
     cancelled = bo("approvals", "cancel", str(rid2), "--as", analyst2, "--json")
     assert cancelled.code == 0 and cancelled.json["state"] == "cancelled"
+
+
+def test_audit_anchor_then_verify_with_the_anchor(ctx: Context, bo: Bo, tmp_path: object) -> None:
+    import json
+    from pathlib import Path
+
+    _request(ctx, bo)
+    run = bo("audit", "anchor")
+    line = json.loads(run.stdout)
+    assert run.code == 0 and set(line) == {"seq", "hash", "at"} and run.stdout.count("\n") == 1
+    path = Path(str(tmp_path)) / "anchor.json"
+    path.write_text(run.stdout)
+    assert bo("audit", "verify", "--anchor", str(path)).code == 0
+    path.write_text("garbage")
+    assert bo("audit", "verify", "--anchor", str(path)).code == 2

@@ -27,7 +27,7 @@ from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import BoError, InputError, NotFound, PermissionDenied
 from bo_core.domain.filters import HistoryFilters, SearchFilters
 from bo_core.domain.permissions import Role
-from bo_core.services import approvals, audit, execute, history, scopes, search, show, users
+from bo_core.services import anchor, approvals, audit, execute, history, scopes, search, show, users
 from bo_core.services.context import Context
 from tests.factories import PASSWORD, add_tx, add_user, row_counts
 
@@ -87,6 +87,11 @@ CALLS: dict[str, tuple[Call, str]] = {
     "scopes.assign": (lambda c, a, u: scopes.assign(c, "target", "acme-shop", actor=a), "users:manage"),
     "scopes.unassign": (lambda c, a, u: scopes.unassign(c, "target", "*", actor=a), "users:manage"),
     "scopes.user_scope": (lambda c, a, u: scopes.user_scope(c, "target", actor=a), "users:manage"),
+    "anchor.audit_anchor": (lambda c, a, u: anchor.audit_anchor(c, actor=a), "history:view"),
+    "anchor.verify_against_anchor": (
+        lambda c, a, u: anchor.verify_against_anchor(c, anchor.Anchor(0, "0" * 64, "now"), actor=a),
+        "history:view",
+    ),
     "users.list_users": (lambda c, a, u: users.list_users(c, actor=a), "users:manage"),
     "users.get_user": (lambda c, a, u: users.get_user(c, "target", actor=a), "users:manage"),
     "users.set_role": (lambda c, a, u: users.set_role(c, "target", "admin", actor=a), "users:manage"),
