@@ -10,8 +10,9 @@ from bo_core.services.anchor import audit_anchor, parse_anchor, verify_against_a
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from tests.factories import add_tx, add_user
-from tests.reliability._support import audit_rows, execute_sql
+from tests.reliability._support import execute_sql
 from tests.reliability.test_audit_tamper import drop_guards
+from tests.rows import audit_rows
 
 
 def _refunds(ctx: Context, n: int) -> None:

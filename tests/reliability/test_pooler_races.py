@@ -24,8 +24,9 @@ from bo_core.services.execute import OperationRequest, run_operation
 from tests import cluster
 from tests.conftest import make_context
 from tests.factories import add_tx, add_user
-from tests.reliability._support import assert_chain_ok, audit_rows, children, cli_available, run_cli
+from tests.reliability._support import assert_chain_ok, cli_available, run_cli
 from tests.reliability.test_races import RACES, WORKERS, Attempt, Race, check_race, money_out
+from tests.rows import audit_rows, children
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 REPLICAS = 3
