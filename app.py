@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from bo_core.services import approvals
 from bo_web.auth import gate, mark_navigation_ready, request_sign_out, resume_page
 from bo_web.bulk_view import may_run_operations
+from bo_web.context import get_ctx
 from bo_web.safe import md
 from bo_web.vocab import Permission
 
@@ -25,6 +27,10 @@ pages = {
         "pages/details.py", title="Transaction Details", icon="🧾", visibility="hidden"
     ),
 }
+waiting = approvals.open_approval_count(get_ctx(), actor=user.username)
+pages["pages/approvals.py"] = st.Page(
+    "pages/approvals.py", title=f"Approvals ({waiting})" if waiting else "Approvals", icon="✅"
+)
 if user.can(Permission.HISTORY_VIEW):
     pages["pages/history.py"] = st.Page("pages/history.py", title="Operation History", icon="📜")
 if may_run_operations(user):

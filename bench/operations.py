@@ -12,7 +12,7 @@ from bench.stats import Timing
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import NotFound
 from bo_core.domain.money import minor_to_str
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 
@@ -39,6 +39,7 @@ def ensure_operator(ctx: Context) -> str:
         users.get_user(ctx, OPERATOR, actor=SYSTEM)
     except NotFound:
         users.create_user(ctx, OPERATOR, "analyst", PASSWORD, name="Bench Operator", actor=SYSTEM)
+    scopes.assign(ctx, OPERATOR, "*", actor=SYSTEM)  # a new user sees nothing until assigned
     return OPERATOR
 
 

@@ -2,7 +2,8 @@
 
 Public contract: command names, options and JSON keys are stable (README).
 Exit codes: 0 success, 1 refused or not found, 2 usage or input error,
-3 outcome unknown at the gateway (``bo run`` in gateway mode).
+3 outcome unknown at the gateway (``bo run`` in gateway mode), 4 awaiting approval
+(``bo run`` above the role's threshold: a second person decides, see ``bo approvals``).
 
 The operator at the command line already holds the database credentials: the
 commands act as ``SYSTEM`` (``bo_core.domain.authorization``), except
@@ -17,17 +18,20 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bo_core import cli_ops
+from bo_core.cli_controls import acting, add_approvals, add_user_scopes
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.bulk_file import MalformedBulkFile
 from bo_core.domain.errors import BoError, InputError, NotFound, OperationRefused
 from bo_core.domain.types import Operation
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+EXIT_AWAITING_APPROVAL = 4
 
 
 class UsageError(Exception):
@@ -174,7 +178,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     if not 1 <= args.limit <= 500:
         raise InputError("--limit", "must be between 1 and 500")
-    page = search.search_page(_context(), filters, actor=SYSTEM, page_size=args.limit)
+    page = search.search_page(_context(), filters, actor=acting(args.as_user), page_size=args.limit)
     rows = [_summary_dict(r) for r in page.rows]
     if args.json:
         _emit(rows)
@@ -234,6 +238,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"uuid: {result.uuid}\ntransaction_id: {result.transaction_id}")
     if result.outcome == "unknown":
         return EXIT_UNKNOWN  # gateway mode: pending until the reconciler resolves it
+    if result.outcome == "awaiting_approval":
+        if not args.json:
+            print(f"request_id: {result.request_id}")
+        return EXIT_AWAITING_APPROVAL
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 
@@ -251,9 +259,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     )
     ctx = _context()
     if args.csv:
-        history.export_history_csv(ctx, filters, sys.stdout, actor=SYSTEM)
+        history.export_history_csv(ctx, filters, sys.stdout, actor=acting(args.as_user))
         return EXIT_OK
-    entries = history.list_history(ctx, filters, actor=SYSTEM, limit=args.limit)
+    entries = history.list_history(ctx, filters, actor=acting(args.as_user), limit=args.limit)
     if args.json:
         _emit([e.to_dict() for e in entries])
     else:
@@ -268,7 +276,16 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from bo_core.services.audit import verify_audit_chain
 
-    report = verify_audit_chain(_context(), actor=SYSTEM)
+    if args.anchor is not None:
+        from bo_core.services.anchor import parse_anchor, verify_against_anchor
+
+        try:
+            text = Path(args.anchor).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError("--anchor", f"cannot read {args.anchor}: {exc.strerror}") from None
+        report = verify_against_anchor(_context(), parse_anchor(text), actor=SYSTEM)
+    else:
+        report = verify_audit_chain(_context(), actor=SYSTEM)
     if args.json:
         _emit(report.__dict__)
     elif report.ok:
@@ -276,6 +293,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     else:
         print(f"audit chain BROKEN at record seq={report.first_bad_seq}: {report.problem}")
     return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from bo_core.services.anchor import audit_anchor
+
+    print(audit_anchor(_context(), actor=SYSTEM).to_json())
+    return EXIT_OK
 
 
 # --- parser -----------------------------------------------------------------
@@ -322,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("username")
         cmd.add_argument("--json", action="store_true")
         cmd.set_defaults(func=func)
+    add_user_scopes(users)
 
     search = sub.add_parser("search", help="search transactions (newest first)")
     search.add_argument("--type", action="append", metavar="T", help="PA, CP, DB, RB, RV, RF, CB, CR")
@@ -335,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--max-amount")
     search.add_argument("--text", metavar="Q", help="UUID, Transaction ID, last 4, email or holder")
     search.add_argument("--limit", type=int, default=50)
+    search.add_argument("--as", dest="as_user", metavar="USERNAME", help="apply this user's scope and role")
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
 
@@ -361,21 +387,29 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--to", dest="date_to", metavar="DATE")
     hist.add_argument("--user")
     hist.add_argument("--operation")
-    hist.add_argument("--outcome", choices=["success", "refused", "pending", "rejected"])
+    hist.add_argument("--outcome", choices=["success", "refused", "pending", "rejected", "awaiting_approval"])
     hist.add_argument("--merchant")
     hist.add_argument("--currency")
     hist.add_argument("--limit", type=int, default=200)
+    hist.add_argument("--as", dest="as_user", metavar="USERNAME", help="apply this user's scope and role")
     fmt = hist.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     hist.set_defaults(func=cmd_history)
+
+    add_approvals(sub)
 
     audit = sub.add_parser("audit", help="audit trail integrity").add_subparsers(
         dest="audit_command", required=True
     )
     verify = audit.add_parser("verify", help="check the hash chain of the audit trail")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument(
+        "--anchor", metavar="FILE", help="also check the tail anchored earlier (bo audit anchor)"
+    )
     verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit.add_parser("anchor", help="print the chain's tail as one JSON line, to store outside")
+    anchor.set_defaults(func=cmd_audit_anchor)
     cli_ops.register(sub)  # bo bulk ..., bo analytics ...
 
     from bo_core.cli_gateway import add_commands

@@ -43,6 +43,19 @@ def _list_env(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _hours_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of hours, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number of hours")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -62,6 +75,8 @@ class Settings:
     password_min_length: int = 12
     bcrypt_rounds: int = 12
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    # Four-eyes approval: an open request expires after this many hours.
+    approval_hours: float = 48.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +100,7 @@ class Settings:
             password_min_length=_int_env("BO_PASSWORD_MIN_LENGTH", 12),
             bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
             gateway=GatewaySettings.from_env(),
+            approval_hours=_hours_env("BO_APPROVAL_HOURS", 48.0),
         )
 
     def role(self, name: str) -> Role:

@@ -24,9 +24,16 @@ OUTCOME_BADGE = {
     "refused": "🔴 Refused",
     "pending": "🟡 Sent, pending",  # gateway mode
     "rejected": "🟠 Rejected by the gateway",
+    "awaiting_approval": "🟡 Awaiting approval",
 }
 CASH_FLOW = {"in": "⬇️ Money in", "out": "⬆️ Money out", "none": "No money moves"}
-OUTCOME_LABEL = {"success": "Success", "refused": "Refused", "pending": "Pending", "rejected": "Rejected"}
+OUTCOME_LABEL = {
+    "success": "Success",
+    "refused": "Refused",
+    "pending": "Pending",
+    "rejected": "Rejected",
+    "awaiting_approval": "Awaiting approval",
+}
 BALANCE_LABELS = {
     "amount": "Amount",
     "captured": "Captured",

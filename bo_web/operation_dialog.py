@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 STATE = "op_dialog"
 UNKNOWN = "unknown"  # gateway mode: sent, outcome not known yet
 FIELDS = ("op_amount", "op_usage", "op_txid", "op_memo")
+AWAITING = "awaiting_approval"
 
 
 def prefill_amount(details: TransactionDetails, operation: Operation) -> str:
@@ -84,12 +85,27 @@ def _submit(state: dict[str, Any], username: str) -> None:
     state.pop("error", None)
     state["result"] = result
     if result.outcome != "refused":
-        data_changed()  # booked, or (gateway mode) sent: a child was written either way
-    if not result.ok and result.outcome != UNKNOWN:
+        data_changed()  # booked, (gateway mode) sent, or awaiting approval: something was written
+    if not result.ok and result.outcome not in (UNKNOWN, AWAITING):
         state["key"] = uuidlib.uuid4().hex  # a corrected retry is a new attempt
 
 
+def _awaiting(result: OperationResult) -> None:
+    label = Operation(result.operation).label
+    st.info(
+        f"{label} of {fmt.money(result.amount or '0', result.currency or '')} is above your approval "
+        f"threshold: it waits for a second person as approval request {result.request_id}. "
+        "The amount is reserved until then."
+    )
+    if st.button("Close", key="dialog_close", width="stretch"):
+        close_dialog()
+        st.rerun()
+
+
 def _confirmation(result: OperationResult) -> None:
+    if result.outcome == AWAITING:
+        _awaiting(result)
+        return
     label = Operation(result.operation).label
     if result.outcome == UNKNOWN:
         st.warning(
@@ -126,7 +142,7 @@ def _form(details: TransactionDetails, op: Operation, state: dict[str, Any], use
         f" · available {md(fmt.money(available, tx.currency))}"
     )
     result: OperationResult | None = state.get("result")
-    if result is not None and not result.ok:
+    if result is not None and not result.ok and result.outcome != AWAITING:
         verb = "Rejected by the gateway" if result.outcome == "rejected" else "Refused"
         st.error(f"{verb}: {md(result.message)}\n\nResult code {md(result.result_code)}")
     if state.get("error"):
@@ -160,7 +176,7 @@ def render(details: TransactionDetails, username: str) -> None:
     @st.dialog(op.label, width="medium", on_dismiss=close_dialog)
     def dialog() -> None:
         result: OperationResult | None = state.get("result")
-        if result is not None and (result.ok or result.outcome == UNKNOWN):
+        if result is not None and (result.ok or result.outcome in (UNKNOWN, AWAITING)):
             _confirmation(result)
         else:
             _form(details, op, state, username)

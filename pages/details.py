@@ -66,6 +66,12 @@ st.subheader("Balances")
 balance_cols = st.columns(5)
 for i, (key, label) in enumerate(fmt.balance_labels(tx.type).items()):
     balance_cols[i].metric(label, fmt.money(details.balances.get(key, "0"), tx.currency))
+reserved = details.balances.get("awaiting_approval")
+if reserved is not None and reserved.minor:
+    st.caption(
+        f"Awaiting approval: {fmt.money(reserved, tx.currency)} reserved by open approval requests "
+        "(already excluded from the available amount)."
+    )
 
 
 def chain_row(view: TxView, relation: str) -> dict[str, str]:

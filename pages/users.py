@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_web import account_admin
 from bo_web.auth import guard
 from bo_web.context import get_ctx
@@ -103,3 +103,25 @@ with change:
                 f"Every session of {target} has ended.",
                 lambda c, *a, actor: account_admin.revoke_sessions(c, target, actor=actor),
             )
+
+st.subheader("Merchant access")
+st.caption(
+    "A user sees only the merchants (or channels) assigned here; `*` is every merchant. "
+    "A new user has no assignment and sees nothing. You grant only what you hold yourself."
+)
+if others:
+    who = st.selectbox("User", others, key="scope_user")
+    try:
+        assigned = scopes.user_scope(ctx, who, actor=user.username).scope
+    except Exception as exc:
+        st.error(explain(exc))
+        assigned = []
+    names = [f"{n['merchant']}" + (f" / {n['channel']}" if n["channel"] else "") for n in assigned]
+    st.markdown("Assigned: " + (md(", ".join(names)) if names else "nothing"))
+    m_col, c_col, add_col, remove_col = st.columns([2, 2, 1, 1])
+    merchant = m_col.text_input("Merchant (* for all)", key="scope_merchant")
+    channel = c_col.text_input("Channel (optional)", key="scope_channel")
+    if add_col.button("Assign", key="scope_assign", width="stretch"):
+        act(f"{who} may now see {merchant}.", scopes.assign, who, merchant, channel or None)  # type: ignore[arg-type]
+    if remove_col.button("Unassign", key="scope_unassign", width="stretch"):
+        act(f"{who} no longer sees {merchant}.", scopes.unassign, who, merchant, channel or None)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from typing import Any
 from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import SYSTEM
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_core.services.context import Context
 from tests.rows import row_counts
 
@@ -32,9 +32,13 @@ class Clock:
         self.current = self.current + timedelta(**delta)
 
 
-def add_user(ctx: Context, role: str, username: str | None = None) -> str:
+def add_user(ctx: Context, role: str, username: str | None = None, *, scoped: bool = False) -> str:
+    """A user assigned to the root of the account tree (sees everything), or to
+    nothing with ``scoped=True`` (the test assigns what it needs)."""
     name = username or f"{role}-{uuid.uuid4().hex[:6]}"
     users.create_user(ctx, name, role, PASSWORD, name=name.title(), actor=SYSTEM)
+    if not scoped:
+        scopes.assign(ctx, name, "*", actor=SYSTEM)
     return name
 
 

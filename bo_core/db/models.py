@@ -176,7 +176,7 @@ class AuditRecord(Base):
     transaction_id: Mapped[str | None] = mapped_column(String(TRANSACTION_ID_MAX), nullable=True)
     usage: Mapped[str | None] = mapped_column(String(USAGE_MAX), nullable=True)
     memo: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(20))
     result_code: Mapped[str] = mapped_column(String(11))
     message: Mapped[str] = mapped_column(String(500))
     idempotency_key: Mapped[str | None] = mapped_column(
@@ -290,6 +290,66 @@ class SavedViewRow(Base):
     updated_at: Mapped[utc]
 
     __table_args__ = (Index("ux_saved_views_owner_name", "owner", "name", unique=True),)
+
+
+class ApprovalRequest(Base):
+    """An operation above its requester's threshold, waiting for a second person.
+
+    While ``state`` is open and ``expires_at`` lies ahead it reserves its amount
+    (``services.ledger.position`` counts it like a pending child). At most one
+    open request per parent and operation (partial unique index).
+    """
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    state: Mapped[str] = mapped_column(String(10))
+    operation: Mapped[str] = mapped_column(String(24))
+    parent_uuid: Mapped[str] = mapped_column(String(32), ForeignKey("transactions.uuid"))
+    merchant: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    usage: Mapped[str | None] = mapped_column(String(127), nullable=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    memo: Mapped[str | None] = mapped_column(Text, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[utc]
+    expires_at: Mapped[utc]
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    child_uuid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    result_code: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    __table_args__ = (
+        Index("ix_approval_parent_state", "parent_uuid", "state"),
+        Index("ix_approval_state_requested", "state", "requested_at"),
+        Index(
+            "ux_approval_open_per_operation",
+            "parent_uuid",
+            "operation",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
+
+
+class UserScope(Base):
+    """One node of the account tree assigned to a user: merchant ``*`` is the root;
+    ``channel`` empty (``""``) means the whole merchant."""
+
+    __tablename__ = "user_scopes"
+
+    username: Mapped[str] = mapped_column(String(64), ForeignKey("users.username"), primary_key=True)
+    merchant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[utc]
 
 
 # The security tables share this metadata (imported last: they use the types above).

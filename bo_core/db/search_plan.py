@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, false, func, literal_column, or_, select
 
 from bo_core.db.models import TransactionRow
+from bo_core.db.scope_sql import transactions_in, where
 from bo_core.db.search_sql import (
     FOUR_DIGITS,
     HEX32,
@@ -26,6 +27,7 @@ from bo_core.db.search_sql import (
 )
 from bo_core.domain.errors import InputError
 from bo_core.domain.filters import SearchFilters
+from bo_core.domain.scope import Scope
 
 # A filter with this many matches is read in date order; fewer are fetched and sorted (see _dense).
 DENSE_MATCHES = 2000
@@ -68,10 +70,12 @@ def _amount_condition(
     return terms[0] if len(terms) == 1 else or_(*terms)
 
 
-def conditions(conn: Connection, f: SearchFilters, by_date: bool = False) -> list[ColumnElement[bool]]:
-    """The WHERE terms of ``f``; ``by_date``: shaped for reading newest first (pages, export)."""
+def conditions(
+    conn: Connection, f: SearchFilters, by_date: bool = False, scope: Scope | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE terms of ``f`` within ``scope``; ``by_date``: shaped for reading newest first."""
     dialect = conn.dialect.name
-    out: list[ColumnElement[bool]] = []
+    out: list[ColumnElement[bool]] = where(transactions_in(scope))
     if f.text:
         out.append(text_condition(f.text, dialect))
     if f.types:
@@ -132,9 +136,11 @@ def _sparse_prefix_search(conn: Connection, f: SearchFilters) -> bool:
     return found < PREFIX_DENSE_MATCHES
 
 
-def ordered(conn: Connection, f: SearchFilters, columns: tuple[Any, ...]) -> Select[Any]:
-    """The matches of ``f`` as ``columns``, newest first (``created_at DESC, id DESC``)."""
-    where = conditions(conn, f, by_date=True)
+def ordered(
+    conn: Connection, f: SearchFilters, columns: tuple[Any, ...], scope: Scope | None = None
+) -> Select[Any]:
+    """The matches of ``f`` within ``scope`` as ``columns``, newest first (``created_at DESC, id DESC``)."""
+    where = conditions(conn, f, by_date=True, scope=scope)
     newest = T.created_at.desc()
     if _sparse_prefix_search(conn, f):
         # "+ interval 0": same order, but not the date index's, so the matches are sorted.
@@ -142,9 +148,9 @@ def ordered(conn: Connection, f: SearchFilters, columns: tuple[Any, ...]) -> Sel
     return select(*columns).where(*where).order_by(newest, T.id.desc())
 
 
-def count(conn: Connection, f: SearchFilters, cap: int | None) -> int:
-    """How many rows match ``f``, counting at most ``cap + 1``."""
-    inner = select(T.id).where(*conditions(conn, f))
+def count(conn: Connection, f: SearchFilters, cap: int | None, scope: Scope | None = None) -> int:
+    """How many rows match ``f`` within ``scope``, counting at most ``cap + 1``."""
+    inner = select(T.id).where(*conditions(conn, f, scope=scope))
     if cap is not None:
         inner = inner.limit(cap + 1)
     return int(conn.execute(select(func.count()).select_from(inner.subquery())).scalar_one())

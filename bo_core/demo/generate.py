@@ -38,7 +38,7 @@ from bo_core.db.models import TransactionRow
 from bo_core.demo.chains import ChainFactory, Row
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, NotFound
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_core.services.context import Context
 
 MAX_TRANSACTIONS = 50_000_000
@@ -50,8 +50,12 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("analyst", "analyst", "demo-analyst-pass"),
     ("manager", "manager", "demo-manager-pass"),
     ("admin", "admin", "demo-admin-pass"),
+    ("analyst-eu", "analyst", "demo-analyst-eu-pass"),
 )
 """(username, role, password) of the demo accounts."""
+
+DEMO_SCOPES: dict[str, tuple[str, ...]] = {"analyst-eu": ("nordwind-apparel", "lumen-streaming")}
+"""Merchants of the scoped demo users; the others are assigned to the root ("*")."""
 
 
 @dataclass
@@ -166,5 +170,7 @@ def create_demo_users(ctx: Context) -> list[tuple[str, str, str]]:
             if exc.field == "Username":
                 continue
             raise
+        for merchant in DEMO_SCOPES.get(username, ("*",)):
+            scopes.assign(ctx, username, merchant, actor=SYSTEM)
         created.append((username, role, password))
     return created

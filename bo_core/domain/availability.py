@@ -103,7 +103,10 @@ def _balance_refusal(
             if nothing_left:
                 return OperationRefused(rc.CHARGEBACK_REVERSAL_EXCEEDED, "Nothing is left to reverse")
         case Operation.REBILL:
-            return None
+            if b.open_chargeback_count:
+                return OperationRefused(
+                    rc.OPEN_CHARGEBACK, "The debit has an open chargeback: it cannot be rebilled"
+                )
     return None
 
 
@@ -146,3 +149,24 @@ def check_amount(operation: Operation, amount: Money, balances: Balances, role: 
             limit_code[operation],
             f"{operation.label} of {amount} exceeds the available {balances.available}",
         )
+
+
+def rebill_total_refusal(role: Role, amount: Money, earlier: list[Money]) -> OperationRefused | None:
+    """Per debit: at most ``rebill_max_count`` rebills and ``rebill_total_limits`` in total
+    (``earlier``: the debit's successful, pending and awaiting-approval rebills)."""
+    if role.rebill_max_count is not None and len(earlier) + 1 > role.rebill_max_count:
+        return OperationRefused(
+            rc.REBILL_COUNT_EXCEEDED,
+            f"The debit already has {len(earlier)} rebills; role {role.name} allows {role.rebill_max_count}",
+        )
+    limit = role.rebill_total_limit(amount.currency)
+    if limit is not None:
+        total = amount
+        for item in earlier:
+            total = total + item
+        if total > limit:
+            return OperationRefused(
+                rc.REBILL_TOTAL_EXCEEDED,
+                f"Rebills of this debit would total {total}, above the {role.name} limit of {limit}",
+            )
+    return None

@@ -58,9 +58,11 @@ class Balances:
     available: Money
     """What the main operation may still take: capturable for a PA, refundable
     for CP/DB/RB, reversible for a CB, zero for the rest."""
+    awaiting_approval: Money | None = None
+    """Reserved by open approval requests (already excluded from ``available``)."""
 
     def amounts(self) -> dict[str, Money]:
-        """The amounts by name (the keys of ``RELEVANT_BALANCES``)."""
+        """The amounts by name (the keys of ``RELEVANT_BALANCES``, and ``awaiting_approval``)."""
         return {
             "amount": self.amount,
             "captured": self.captured,
@@ -69,6 +71,7 @@ class Balances:
             "charged_back": self.charged_back,
             "chargeback_reversed": self.chargeback_reversed,
             "available": self.available,
+            "awaiting_approval": self.awaiting_approval or Money.zero(self.amount.currency),
         }
 
     def as_dict(self) -> dict[str, str]:
@@ -81,6 +84,7 @@ class Balances:
             "charged_back": self.charged_back.to_str(),
             "chargeback_reversed": self.chargeback_reversed.to_str(),
             "available": self.available.to_str(),
+            "awaiting_approval": (self.awaiting_approval or Money.zero(self.amount.currency)).to_str(),
         }
 
 

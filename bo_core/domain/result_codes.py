@@ -45,6 +45,11 @@ EXTERNAL_UPDATE = "000.600.000"
 # Gateway mode.
 GATEWAY_NOT_FOUND = "700.400.580"
 GATEWAY_GENERATED_ONLY = "700.400.402"
+AWAITING_APPROVAL = "000.200.700"
+APPROVAL_ALREADY_OPEN = "700.400.900"
+APPROVAL_NOT_OPEN = "700.400.910"
+REBILL_COUNT_EXCEEDED = "700.400.920"
+REBILL_TOTAL_EXCEEDED = "700.400.930"
 
 DESCRIPTIONS: dict[str, str] = {
     SUCCESS: "Transaction succeeded",
@@ -76,6 +81,11 @@ DESCRIPTIONS: dict[str, str] = {
     INVALID_FIELD: "Invalid request field",
     PERMISSION_DENIED: "User has no sufficient rights to process the transaction",
     USER_DISABLED: "User is disabled",
+    AWAITING_APPROVAL: "Operation awaits approval by a second person",
+    APPROVAL_ALREADY_OPEN: "An approval request for this operation is already open",
+    APPROVAL_NOT_OPEN: "The approval request is no longer open",
+    REBILL_COUNT_EXCEEDED: "The debit has reached the role's maximum number of rebills",
+    REBILL_TOTAL_EXCEEDED: "The rebills of this debit would exceed the role's total limit",
     "800.100.151": "Transaction declined (invalid card)",
     "800.100.152": "Transaction declined by authorization system",
     "800.100.155": "Transaction declined (amount exceeds credit)",

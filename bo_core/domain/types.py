@@ -102,3 +102,12 @@ class Outcome(StrEnum):
     # Gateway mode: an attempt in flight, and a child the gateway turned down.
     PENDING = "pending"
     REJECTED = "rejected"
+    AWAITING_APPROVAL = "awaiting_approval"
+
+
+class ApprovalState(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"

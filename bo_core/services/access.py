@@ -7,7 +7,10 @@ line and start-up; ``None`` or an empty name is refused (deny by default).
 
 from __future__ import annotations
 
-from bo_core.db.models import UserRow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bo_core.db.models import UserRow, UserScope
 from bo_core.domain.authorization import (
     SYSTEM,
     Actor,
@@ -19,9 +22,19 @@ from bo_core.domain.authorization import (
 )
 from bo_core.domain.errors import PermissionDenied
 from bo_core.domain.permissions import Permission, Role
+from bo_core.domain.scope import EVERYTHING, Node, Scope
 from bo_core.services.context import Context
 
-__all__ = ["SYSTEM", "Actor", "SystemActor", "require", "require_system", "role_of"]
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "SystemActor",
+    "require",
+    "require_scoped",
+    "require_system",
+    "role_of",
+    "scope_of",
+]
 
 
 def role_of(ctx: Context, actor: Actor) -> Role | None:
@@ -57,3 +70,23 @@ def require_system(actor: object, what: str) -> None:
     """Refuse anyone but ``SYSTEM`` (start-up and command-line tasks)."""
     if not is_system(actor):
         raise PermissionDenied(f"Only the system (command line, start-up) may {what}")
+
+
+def scope_of(ctx: Context, actor: Actor) -> Scope:
+    """The account-tree nodes the actor sees; everything for ``SYSTEM``, nothing without assignment."""
+    if isinstance(actor, SystemActor):
+        return EVERYTHING
+    with ctx.db.uow() as uow:
+        return scope_in(uow.session, actor)
+
+
+def scope_in(session: Session, username: str) -> Scope:
+    """The user's assignments, read in the caller's transaction."""
+    rows = session.execute(select(UserScope).where(UserScope.username == username)).scalars()
+    return Scope(frozenset(Node(r.merchant, r.channel or None) for r in rows))
+
+
+def require_scoped(ctx: Context, actor: Actor, permission: Permission) -> tuple[Role | None, Scope]:
+    """``require``, plus the actor's scope (services join it into their queries)."""
+    role = require(ctx, actor, permission)
+    return role, scope_of(ctx, actor)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bo_core.db.models import AuditRecord, Base, TransactionRow, UserRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import Actor, actor_refusal
-from bo_core.domain.availability import check_amount, refusal
+from bo_core.domain.availability import check_amount, rebill_total_refusal, refusal
 from bo_core.domain.errors import (
     DatabaseUnavailable,
     IdempotencyKeyReused,
@@ -44,8 +44,8 @@ from bo_core.domain.fields import OperationFields, parse_fields, parse_idempoten
 from bo_core.domain.money import Money, parse_amount
 from bo_core.domain.permissions import Permission, Role
 from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
-from bo_core.services import audit, gateway_send
-from bo_core.services.access import require
+from bo_core.services import approval_flow, audit, gateway_send
+from bo_core.services.access import require_scoped, scope_in
 from bo_core.services.context import Context
 from bo_core.services.export import plain
 from bo_core.services.ledger import Position, get_transaction, parse_uuid, position
@@ -89,6 +89,8 @@ class OperationResult:
     # and why its outcome is not known yet (``outcome == "unknown"``).
     gateway_id: str | None = None
     pending_reason: str | None = None
+    request_id: int | None = None
+    """The approval request, when ``outcome == "awaiting_approval"``."""
 
     @property
     def ok(self) -> bool:
@@ -174,21 +176,32 @@ def _attempt(
         s = uow.session
         parent = get_transaction(s, parent_uuid, lock=True)
         checkpoint("locked")
+        requester = s.get(UserRow, request.username.strip())
+        if (
+            requester is not None
+            and requester.active
+            and not scope_in(s, requester.username).allows(parent.merchant, parent.channel)
+        ):
+            raise NotFound(f"No transaction with UUID {parent_uuid}")  # as if it did not exist
         if key is not None:
             replay = _replay(s, key, operation, parent_uuid, request.username.strip())
             if replay is not None:
-                return replay
-        pos = position(s, parent)
+                return approval_flow.with_request_id(s, replay, key)
         user = s.get(UserRow, request.username.strip())
         if user is None:
             raise NotFound(f"No user named {request.username.strip()[:64]!r}")
         now = ctx.now()
+        approval_flow.expire_due(s, now, parent_uuid=parent.uuid)
+        pos = position(s, parent, now=now)
         try:
             denied = actor_refusal(user.username, known=True, active=user.active)
             if denied is not None:
                 raise denied
             role = ctx.settings.role(user.role)
             amount = _decide(ctx, operation, pos, role, request, now)
+            waits = approval_flow.needs_approval(role, amount)
+            if waits:
+                approval_flow.refuse_second_open_request(s, parent.uuid, operation)
             txid = fields.transaction_id or suggest_transaction_id(s, pos, operation)
             if fields.transaction_id and _duplicate_txid(s, parent.merchant, txid):
                 raise OperationRefused(
@@ -199,6 +212,13 @@ def _attempt(
         except OperationRefused as refused:
             result = _record(s, now, user, operation, pos, None, fields, key, refused)
             checkpoint("audit_written")
+            checkpoint("before_commit")
+            uow.commit()
+            return result
+        if waits:
+            result = approval_flow.open_request(
+                s, ctx, user, operation, pos, amount, fields, key, now, _record
+            )
             checkpoint("before_commit")
             uow.commit()
             return result
@@ -248,6 +268,15 @@ def _decide(
         return pos.balances.available
     amount = parse_amount(request.amount, parent.currency)
     check_amount(operation, amount, pos.balances, role)
+    if operation is Operation.REBILL:
+        earlier = [
+            Money(c.amount_minor, c.currency)
+            for c in pos.children
+            if c.type == TxType.RB and c.status != Status.REJECTED
+        ] + [r.amount for r in pos.reserved if r.type is TxType.RB]
+        too_much = rebill_total_refusal(role, amount, earlier)
+        if too_much is not None:
+            raise too_much
     return amount
 
 
@@ -351,6 +380,11 @@ def _record(
     fields: OperationFields,
     key: str | None,
     refused: OperationRefused | None,
+    *,
+    message: str | None = None,
+    outcome: Outcome | None = None,
+    result_code: str | None = None,
+    amount: Money | None = None,
 ) -> OperationResult:
     parent = before.row
     # The parent is locked: its children are the ones read before plus the one just written.
@@ -364,15 +398,16 @@ def _record(
         child_uuid=child.uuid if child else None,
         merchant=parent.merchant,
         currency=parent.currency,
-        amount_minor=child.amount_minor if child else None,
+        amount_minor=child.amount_minor if child else (amount.minor if amount else None),
         available_before_minor=before.balances.available.minor,
         available_after_minor=after.available.minor,
         transaction_id=child.transaction_id if child else fields.transaction_id,
         usage=fields.usage,
         memo=fields.memo,
-        outcome=_outcome(refused, child).value,
-        result_code=refused.result_code if refused else (child.result_code if child else rc.SUCCESS),
-        message=(refused.message if refused else _booked(operation, child))[:500],
+        outcome=(outcome or _outcome(refused, child)).value,
+        result_code=result_code
+        or (refused.result_code if refused else (child.result_code if child else rc.SUCCESS)),
+        message=(message or (refused.message if refused else _booked(operation, child)))[:500],
         idempotency_key=key,
     )
     audit.append(s, record)
@@ -406,7 +441,9 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
         uuid=record.child_uuid,
         transaction_id=record.transaction_id,
         result_code=record.result_code,
-        status=rc.status_of(record.result_code).value if success or pending else "rejected",
+        status=rc.status_of(record.result_code).value
+        if success or pending or record.outcome == Outcome.AWAITING_APPROVAL
+        else "rejected",
         message=record.message,
         amount=money(record.amount_minor),
         currency=cur,
@@ -418,8 +455,8 @@ def _result_from(record: AuditRecord, *, replayed: bool) -> OperationResult:
 
 def suggest_transaction_id_for(ctx: Context, parent_uuid: str, operation: str, *, actor: Actor) -> str:
     """The Transaction ID a new ``operation`` on ``parent_uuid`` would get by default."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     op = Operation(operation)
     with ctx.db.uow() as uow:
-        parent = get_transaction(uow.session, parse_uuid(parent_uuid))
-        return suggest_transaction_id(uow.session, position(uow.session, parent), op)
+        parent = get_transaction(uow.session, parse_uuid(parent_uuid), scope=scope)
+        return suggest_transaction_id(uow.session, position(uow.session, parent, now=ctx.now()), op)

@@ -19,10 +19,10 @@ from bo_core.domain.filters import HistoryFilters, parse_history_filters
 from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Operation
-from bo_core.services.access import require
+from bo_core.services.access import require, require_scoped
 from bo_core.services.context import Context
 from bo_core.services.export import plain, write_csv
-from bo_core.services.ledger import parse_uuid
+from bo_core.services.ledger import get_transaction, parse_uuid
 
 __all__ = [
     "CSV_HEADER",
@@ -100,32 +100,36 @@ def _entry(r: Any) -> HistoryEntry:
 def list_history(
     ctx: Context, filters: HistoryFilters, *, actor: Actor, limit: int = 200, offset: int = 0
 ) -> list[HistoryEntry]:
-    """Attempts matching ``filters``, newest first."""
-    require(ctx, actor, Permission.HISTORY_VIEW)
+    """Attempts matching ``filters`` within the actor's scope, newest first."""
+    _, scope = require_scoped(ctx, actor, Permission.HISTORY_VIEW)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InputError("Limit", f"must be a whole number from 1 to {MAX_LIMIT}")
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InputError("Offset", "must be a whole number from 0")
     with ctx.db.engine.connect() as conn:
-        rows = conn.execute(history_sql.newest_first(filters, COLUMNS).limit(limit).offset(offset)).all()
+        rows = conn.execute(
+            history_sql.newest_first(filters, COLUMNS, scope).limit(limit).offset(offset)
+        ).all()
     return [_entry(r) for r in rows]
 
 
 def transaction_history(ctx: Context, uuid: str, *, actor: Actor) -> list[HistoryEntry]:
     """Attempts on this transaction (as parent) and the one that created it, newest first."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     key = parse_uuid(uuid)
+    with ctx.db.uow() as uow:
+        get_transaction(uow.session, uuid, scope=scope)  # outside the scope: not found
     with ctx.db.engine.connect() as conn:
         return [_entry(r) for r in conn.execute(history_sql.of_transaction(key, COLUMNS)).all()]
 
 
 def filter_choices(ctx: Context, *, actor: Actor) -> tuple[list[str], list[str], list[str]]:
     """Usernames, merchants and currencies offered by the history form's pickers."""
-    require(ctx, actor, Permission.HISTORY_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.HISTORY_VIEW)
     with ctx.db.engine.connect() as conn:
         return (
             [str(u) for u in conn.execute(select(UserRow.username).order_by(UserRow.username)).scalars()],
-            distinct_values(conn, "merchant"),
+            [m for m in distinct_values(conn, "merchant") if scope.merchant_visible(m)],
             distinct_values(conn, "currency"),
         )
 
@@ -143,10 +147,10 @@ def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> His
 
     Needs ``analytics:view`` besides ``history:view``: the charts are analytics.
     """
-    require(ctx, actor, Permission.HISTORY_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.HISTORY_VIEW)
     require(ctx, actor, Permission.ANALYTICS_VIEW)
     with ctx.db.engine.connect() as conn:
-        (attempts, successes), per_day, sums, per_user = history_sql.stats(conn, filters)
+        (attempts, successes), per_day, sums, per_user = history_sql.stats(conn, filters, scope)
     totals: dict[str, dict[str, int]] = {}
     for currency, operation, minor in sums:
         totals.setdefault(currency, {})[operation] = int(minor or 0)
@@ -170,9 +174,9 @@ def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> His
 
 def export_history_csv(ctx: Context, filters: HistoryFilters, out: TextIO, *, actor: Actor) -> int:
     """Write the matching attempts as CSV (header first), newest first; return the row count."""
-    require(ctx, actor, Permission.HISTORY_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.HISTORY_VIEW)
     with ctx.db.engine.connect() as conn:
         batches = keyset_batches(
-            conn, history_sql.newest_first(filters, COLUMNS), A.created_at, A.seq, _entry, EXPORT_BATCH
+            conn, history_sql.newest_first(filters, COLUMNS, scope), A.created_at, A.seq, _entry, EXPORT_BATCH
         )
         return write_csv(out, CSV_HEADER, batches)

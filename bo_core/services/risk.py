@@ -19,7 +19,7 @@ from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import ConfigurationError, InputError
 from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Status, TxType
-from bo_core.services.access import require
+from bo_core.services.access import require_scoped
 from bo_core.services.context import Context
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
@@ -148,11 +148,12 @@ def _rank(rows: list[Ratio]) -> list[Ratio]:
 
 def watch(ctx: Context, month: date, *, actor: Actor, months: int = 12, merchant: str | None = None) -> Watch:
     """Ratios for ``month`` and the ``months - 1`` before it; one query over months + 1 months."""
-    require(ctx, actor, Permission.ANALYTICS_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.ANALYTICS_VIEW)
     config = risk_config(ctx.settings)
     first = add_months(month, -months)  # one more month: Mastercard divides by the month before
     counts = _counts(ctx, config, first, months + 1, merchant)
-    pairs = sorted({(m, s) for m, s, _, _ in counts if s is not None})
+    # Whole-merchant figures: only for merchants the actor sees entirely (merchant scopes).
+    pairs = sorted({(m, s) for m, s, _, _ in counts if s is not None and scope.allows(m, None)})
     trend: list[Ratio] = []
     for m, s in pairs:
         rules_ = config.scheme(s)

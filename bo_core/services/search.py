@@ -23,7 +23,8 @@ from bo_core.domain.errors import InputError
 from bo_core.domain.filters import SearchFilters, parse_filters
 from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
-from bo_core.services.access import require
+from bo_core.domain.scope import Scope
+from bo_core.services.access import require_scoped
 from bo_core.services.context import Context
 from bo_core.services.export import csv_cell, write_csv
 
@@ -125,7 +126,7 @@ def search_page(
     after: str | None = None,
 ) -> SearchPage:
     """One page, newest first. ``after`` (a previous ``next_cursor``) pages by keyset."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InputError("Page size", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
@@ -134,7 +135,7 @@ def search_page(
         raise InputError("Page", "is beyond the last page that can be addressed by number")
     cursor = decode_cursor(after) if after else None
     with ctx.db.engine.connect() as conn:
-        stmt = search_plan.ordered(conn, filters, ROW_COLUMNS).limit(page_size + 1)
+        stmt = search_plan.ordered(conn, filters, ROW_COLUMNS, scope).limit(page_size + 1)
         if cursor is not None:
             stmt = stmt.where(_after(T.created_at, T.id, cursor))
         else:
@@ -156,11 +157,11 @@ def count_matches(
     ctx: Context, filters: SearchFilters, *, actor: Actor, cap: int | None = DEFAULT_COUNT_CAP
 ) -> CountResult:
     """Count matches, stopping at ``cap`` (``capped`` then says "more than cap")."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
         raise InputError("Count cap", "must be a positive whole number or None")
     with ctx.db.engine.connect() as conn:
-        value = search_plan.count(conn, filters, cap)
+        value = search_plan.count(conn, filters, cap, scope)
     if cap is not None and value > cap:
         return CountResult(value=cap, capped=True)
     return CountResult(value=value, capped=False)
@@ -170,15 +171,15 @@ def iter_matches(
     ctx: Context, filters: SearchFilters, *, actor: Actor, batch: int = 5000
 ) -> Iterator[list[TxSummary]]:
     """All matches in keyset batches (constant memory), newest first; checked before the first batch."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    _, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise InputError("Batch", "must be a positive whole number")
-    return _batches(ctx, filters, batch)
+    return _batches(ctx, filters, batch, scope)
 
 
-def _batches(ctx: Context, filters: SearchFilters, batch: int) -> Iterator[list[TxSummary]]:
+def _batches(ctx: Context, filters: SearchFilters, batch: int, scope: Scope) -> Iterator[list[TxSummary]]:
     with ctx.db.engine.connect() as conn:
-        ordered = search_plan.ordered(conn, filters, ROW_COLUMNS)
+        ordered = search_plan.ordered(conn, filters, ROW_COLUMNS, scope)
         yield from keyset_batches(conn, ordered, T.created_at, T.id, _summary, batch)
 
 
@@ -205,12 +206,12 @@ def export_csv(
 
 
 def filter_options(ctx: Context, *, actor: Actor) -> FilterOptions:
-    """Values offered by the search form's pickers."""
-    require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    """Values offered by the search form's pickers (merchants within the actor's scope)."""
+    _, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     with ctx.db.engine.connect() as s:
         brands = set(distinct_values(s, "brand")) | set(distinct_values(s, "payment_method"))
         return FilterOptions(
-            merchants=distinct_values(s, "merchant"),
+            merchants=[m for m in distinct_values(s, "merchant") if scope.merchant_visible(m)],
             currencies=distinct_values(s, "currency"),
             brands=sorted(brands),
         )

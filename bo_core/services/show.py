@@ -15,7 +15,7 @@ from bo_core.domain.availability import available_operations
 from bo_core.domain.money import Money
 from bo_core.domain.permissions import Permission
 from bo_core.domain.types import Status, TxType
-from bo_core.services.access import require
+from bo_core.services.access import require_scoped
 from bo_core.services.context import Context
 from bo_core.services.export import plain
 from bo_core.services.gateway_send import GENERATED_BY_PAYMENT_SYSTEM
@@ -119,11 +119,11 @@ def show_transaction(ctx: Context, uuid: str, *, actor: Actor) -> TransactionDet
     Raises ``InputError`` for a malformed UUID, ``NotFound`` for an unknown one,
     ``PermissionDenied`` if the actor may not view transactions.
     """
-    role = require(ctx, actor, Permission.TRANSACTIONS_VIEW)
+    role, scope = require_scoped(ctx, actor, Permission.TRANSACTIONS_VIEW)
     with ctx.db.uow() as uow:
         s: Session = uow.session
-        row = get_transaction(s, uuid)
-        pos = position(s, row)
+        row = get_transaction(s, uuid, scope=scope)
+        pos = position(s, row, now=ctx.now())
         parent = get_transaction(s, row.parent_uuid) if row.parent_uuid else None
         ops: list[str] | None = None
         if role is not None:

@@ -28,7 +28,19 @@ from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import BoError, InputError, NotFound, PermissionDenied
 from bo_core.domain.filters import HistoryFilters, SearchFilters
 from bo_core.domain.permissions import Role
-from bo_core.services import audit, bulk_store, execute, history, risk, search, show, users
+from bo_core.services import (
+    anchor,
+    approvals,
+    audit,
+    bulk_store,
+    execute,
+    history,
+    risk,
+    scopes,
+    search,
+    show,
+    users,
+)
 from bo_core.services.context import Context
 from tests.factories import PASSWORD, add_tx, add_user, row_counts
 
@@ -79,6 +91,19 @@ CALLS: dict[str, tuple[Call, str]] = {
     "users.create_user": (
         lambda c, a, u: users.create_user(c, f"new-{uuid4().hex[:8]}", "viewer", PASSWORD, actor=a),
         "users:manage",
+    ),
+    "approvals.list_approvals": (lambda c, a, u: approvals.list_approvals(c, actor=a), "transactions:view"),
+    "approvals.open_approval_count": (
+        lambda c, a, u: approvals.open_approval_count(c, actor=a),
+        "transactions:view",
+    ),
+    "scopes.assign": (lambda c, a, u: scopes.assign(c, "target", "acme-shop", actor=a), "users:manage"),
+    "scopes.unassign": (lambda c, a, u: scopes.unassign(c, "target", "*", actor=a), "users:manage"),
+    "scopes.user_scope": (lambda c, a, u: scopes.user_scope(c, "target", actor=a), "users:manage"),
+    "anchor.audit_anchor": (lambda c, a, u: anchor.audit_anchor(c, actor=a), "history:view"),
+    "anchor.verify_against_anchor": (
+        lambda c, a, u: anchor.verify_against_anchor(c, anchor.Anchor(0, "0" * 64, "now"), actor=a),
+        "history:view",
     ),
     "users.list_users": (lambda c, a, u: users.list_users(c, actor=a), "users:manage"),
     "users.get_user": (lambda c, a, u: users.get_user(c, "target", actor=a), "users:manage"),
@@ -132,7 +157,7 @@ BEFORE_SIGN_IN = {
 }
 """Sign-in helpers: they run before there is anyone to act for."""
 
-ACTOR_CHECKS = {"access.require", "access.role_of"}
+ACTOR_CHECKS = {"access.require", "access.role_of", "access.require_scoped", "access.scope_of"}
 """The check itself."""
 
 OWN_ACTOR = {"execute.run_operation", "bulk.start_run", "bulk.execute", "bulk.run_file"}
@@ -165,6 +190,9 @@ GATEWAY = {
 }
 """Gateway mode (issue 9)."""
 
+DECISIONS = {"approvals.approve", "approvals.reject", "approvals.cancel"}
+"""Need a request to decide and a person (never ``SYSTEM``): proved in test_approvals.py and below."""
+
 
 def public_services() -> dict[str, Callable[..., object]]:
     found: dict[str, Callable[..., object]] = {}
@@ -181,7 +209,9 @@ def public_services() -> dict[str, Callable[..., object]]:
 
 def test_every_public_service_is_listed_here_or_is_a_sign_in_helper() -> None:
     services = public_services()
-    assert set(services) == set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR | PERSONAL | GATEWAY
+    assert set(services) == (
+        set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR | PERSONAL | GATEWAY | DECISIONS
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
@@ -257,3 +287,25 @@ def test_run_operation_refuses_a_missing_unknown_disabled_or_unauthorized_user(c
 def test_a_refused_actor_is_an_error_of_the_core(ctx: Context) -> None:
     with pytest.raises(BoError):
         show.show_transaction(ctx, add_tx(ctx), actor=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(DECISIONS))
+def test_approval_decisions_refuse_a_missing_unknown_disabled_user_or_the_system(
+    ctx: Context, name: str
+) -> None:
+    parent = add_tx(ctx, "DB", 500_000)
+    analyst = add_user(ctx, "analyst")
+    request = execute.OperationRequest("refund", parent, analyst, amount="2000.00")
+    rid = execute.run_operation(ctx, request).request_id
+    disabled = add_user(ctx, "admin")
+    users.disable_user(ctx, disabled, actor=SYSTEM)
+    decide = {
+        "approvals.approve": lambda a: approvals.approve(ctx, rid or 0, actor=a),
+        "approvals.reject": lambda a: approvals.reject(ctx, rid or 0, actor=a, reason="no"),
+        "approvals.cancel": lambda a: approvals.cancel(ctx, rid or 0, actor=a),
+    }[name]
+    before = _snapshot(ctx)
+    for actor in (None, "", "ghost", disabled, 42, SYSTEM):
+        with pytest.raises(PermissionDenied):
+            decide(actor)
+        assert _snapshot(ctx) == before

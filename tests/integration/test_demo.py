@@ -162,7 +162,7 @@ def test_two_processes_starting_at_once_load_the_demo_data_once(db_url: str, clo
 def test_demo_users_are_created_once_and_an_existing_account_is_kept(ctx: Context) -> None:
     add_user(ctx, "viewer", username="admin")
     created = create_demo_users(ctx)
-    assert [u for u, _, _ in created] == ["viewer", "analyst", "manager"]
+    assert [u for u, _, _ in created] == ["viewer", "analyst", "manager", "analyst-eu"]
     assert create_demo_users(ctx) == []
     with ctx.db.uow() as uow:
         admin = uow.session.get(UserRow, "admin")

@@ -26,6 +26,8 @@ TABLES = {
     "user_sessions",
     "security_events",
     "user_security",
+    "approval_requests",
+    "user_scopes",
 }
 
 

@@ -13,7 +13,7 @@ from bo_core.db.models import TransactionRow
 from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import SYSTEM
 from bo_core.domain.errors import InputError, PermissionDenied
-from bo_core.services import risk
+from bo_core.services import risk, scopes
 from bo_core.services.context import Context
 from tests.conftest import make_context
 from tests.factories import Clock, add_user
@@ -195,3 +195,22 @@ def test_the_demo_data_holds_one_merchant_above_a_threshold(db_url: str, clock: 
         assert watch.ranked[0].merchant == "harbor-electronics"
     finally:
         ctx.db.dispose()
+
+
+def test_a_scoped_manager_sees_the_ratios_of_the_merchants_held_entirely(ctx: Context) -> None:
+    add_rows(
+        ctx,
+        [
+            ("calm", "VISA", "DB", 100, OCT, OK),
+            ("calm", "VISA", "CB", 1, OCT, OK),
+            ("hot", "VISA", "DB", 100, OCT, OK),
+            ("hot", "VISA", "CB", 5, OCT, OK),
+        ],
+    )
+    manager = add_user(ctx, "manager", scoped=True)
+    scopes.assign(ctx, manager, "calm", actor=SYSTEM)
+    scopes.assign(ctx, manager, "hot", "web", actor=SYSTEM)  # one channel: not the merchant's totals
+    month = date(2026, 10, 1)
+    assert [r.merchant for r in risk.chargeback_ratios(ctx, month, actor=manager)] == ["calm"]
+    assert {r.merchant for r in risk.watch(ctx, month, actor=manager).trend} == {"calm"}
+    assert [r.merchant for r in risk.chargeback_ratios(ctx, month, actor=SYSTEM)] == ["hot", "calm"]

@@ -121,16 +121,25 @@ def test_sidebar_shows_name_role_and_sign_out(app: AppFactory, ui_ctx: Context) 
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("viewer", ["Transactions", "My account"]),
-        ("analyst", ["Transactions", "Bulk operations", "Bulk runs", "My account"]),
+        ("viewer", ["Transactions", "Approvals", "My account"]),
+        ("analyst", ["Transactions", "Approvals", "Bulk operations", "Bulk runs", "My account"]),
         (
             "manager",
-            ["Transactions", "Operation History", "Bulk operations", "Bulk runs", "Risk", "My account"],
+            [
+                "Transactions",
+                "Approvals",
+                "Operation History",
+                "Bulk operations",
+                "Bulk runs",
+                "Risk",
+                "My account",
+            ],
         ),
         (
             "admin",
             [
                 "Transactions",
+                "Approvals",
                 "Operation History",
                 "Bulk operations",
                 "Bulk runs",

@@ -24,6 +24,7 @@ def test_default_roles_grant_what_the_spec_says() -> None:
         P.CHARGEBACK_REVERSAL,
         P.HISTORY_VIEW,
         P.ANALYTICS_VIEW,
+        P.OPERATIONS_APPROVE,
     }
     assert roles["admin"].permissions == set(Permission)
 
