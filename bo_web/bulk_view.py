@@ -20,6 +20,7 @@ OUTCOME_BADGE = {
     "would_succeed": "🟢 Would succeed",
     "refused": "🔴 Refused",
     "awaiting_approval": "🟡 Awaiting approval",
+    "would_await_approval": "🟡 Would wait for approval",
 }
 
 
@@ -36,7 +37,9 @@ def show_totals(report: bulk_store.RunReport, label: str) -> None:
     cols = st.columns(2 + max(1, len(report.totals)))
     cols[0].metric("Lines", f"{report.summary.total_lines:,}")
     accepted = counts.get("success", 0) + counts.get("would_succeed", 0)
-    cols[1].metric(label, f"{accepted:,} · refused {counts.get('refused', 0):,}")
+    waiting = counts.get("awaiting_approval", 0) + counts.get("would_await_approval", 0)
+    detail = f"{accepted:,} · refused {counts.get('refused', 0):,}"
+    cols[1].metric(label, detail + (f" · approval {waiting:,}" if waiting else ""))
     for col, (cur, amount) in zip(cols[2:], report.totals.items(), strict=False):
         col.metric(f"Total {cur}", fmt.money(amount, cur))
 
@@ -115,6 +118,8 @@ def runs_frame(runs: list[bulk_store.RunSummary]) -> list[dict[str, Any]]:
             "Succeeded": r.counts.get("success", 0),
             "Would succeed": r.counts.get("would_succeed", 0),
             "Refused": r.counts.get("refused", 0),
+            "Awaiting approval": r.counts.get("awaiting_approval", 0)
+            + r.counts.get("would_await_approval", 0),
             "Undecided": r.counts.get("undecided", 0),
             "Run id": r.run_id,
         }

@@ -13,8 +13,10 @@ so each rule, permission, idempotency check and audit record applies per line.
   savepoint, so a later line on the same parent sees the earlier line's amount.
   Nothing of a dry run (children, audit records) survives, only its report.
   The outer transaction holds the write lock while the dry run lasts.
-- Four-eyes approval is not built yet: when ``run_operation`` returns an
-  ``awaiting_approval`` outcome, it is stored and shown like any other.
+- Four-eyes approval applies per line as in the dialog: a line above the
+  user's threshold becomes an approval request (outcome ``awaiting_approval``,
+  its message names the request), books nothing and is not in the totals; a
+  dry run reports it as ``would_await_approval``.
 """
 
 from __future__ import annotations
@@ -212,6 +214,8 @@ def _decide(ctx: Context, row: BulkLine, file_sha: str, username: str, *, dry_ru
         message = f"Already executed from this file earlier (nothing booked again): {message}"
     elif dry_run and outcome == store.SUCCESS:
         outcome, message = store.WOULD_SUCCEED, f"Would succeed: {message}"
+    elif dry_run and outcome == store.AWAITING_APPROVAL:
+        outcome, message = store.WOULD_AWAIT_APPROVAL, f"Would wait for approval: {message}"
     minor = result.amount.minor if result.amount is not None else None
     return store.LineResult(
         row.line,

@@ -28,7 +28,7 @@ from bo_core.services.context import Context
 
 RUNNING, DONE = "running", "done"
 WOULD_SUCCEED, SUCCESS, REFUSED = "would_succeed", "success", "refused"
-AWAITING_APPROVAL = "awaiting_approval"
+AWAITING_APPROVAL, WOULD_AWAIT_APPROVAL = "awaiting_approval", "would_await_approval"
 ACCEPTED = frozenset({SUCCESS, WOULD_SUCCEED})
 RESULT_COLUMNS = (*COLUMNS, "outcome", "result_code", "message", "uuid")
 

@@ -191,3 +191,29 @@ def test_the_result_file_holds_the_input_columns_and_the_outcome(ctx: Context) -
     assert rows[0]["parent_uuid"] == capture and rows[0]["amount"] == "10"
     assert rows[0]["outcome"] == "success" and rows[0]["uuid"] == report.lines[0].uuid
     assert rows[0]["memo"] == "'=cmd()"
+
+
+def test_a_line_above_the_approval_threshold_becomes_an_approval_request_and_books_nothing(
+    ctx: Context,
+) -> None:
+    from bo_core.services import approvals
+
+    analyst = add_user(ctx, "analyst")
+    big, small = add_tx(ctx, "DB", 500_000), add_tx(ctx, "DB", 500_000)  # 5,000.00 EUR each
+    data = csv_bytes([[big, "refund", "1500.00", "above"], [small, "refund", "10.00", "below"]])
+
+    dry = bulk.run_file(ctx, data, "approvals.csv", analyst, dry_run=True)
+    assert [r.outcome for r in dry.lines] == ["would_await_approval", "would_succeed"]
+    assert approvals.list_approvals(ctx, actor=SYSTEM) == []
+
+    report = bulk.run_file(ctx, data, "approvals.csv", analyst, dry_run=False)
+    assert [r.outcome for r in report.lines] == ["awaiting_approval", "success"]
+    [request] = approvals.list_approvals(ctx, actor=SYSTEM)
+    assert request.state == "open" and request.parent_uuid == big
+    assert f"request {request.id}" in report.lines[0].message
+    assert refunds_of(ctx, big) == [] and refunds_of(ctx, small) == [1_000]
+    assert report.totals == {"EUR": "10.00"}  # a request is not booked money
+
+    again = bulk.run_file(ctx, data, "approvals.csv", analyst, dry_run=False)  # the same file: nothing new
+    assert len(approvals.list_approvals(ctx, actor=SYSTEM)) == 1 and refunds_of(ctx, small) == [1_000]
+    assert again.lines[0].outcome == "awaiting_approval"
