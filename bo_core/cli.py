@@ -219,6 +219,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bo_core.services.execute import OperationRequest, run_operation
 
+    if args.stdin:
+        if args.operation or args.uuid or args.as_user:
+            raise UsageError("--stdin takes the operations from its input lines, not from arguments")
+        from bo_core.cli_lines import run_lines
+
+        return run_lines(sys.stdin, sys.stdout)
+    if not (args.operation and args.uuid and args.as_user):
+        raise UsageError("bo run needs OPERATION, UUID and --as USERNAME (or --stdin)")
     request = OperationRequest(
         operation=args.operation,
         parent_uuid=args.uuid,
@@ -370,10 +378,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
-    run = sub.add_parser("run", help="run a back-office operation")
-    run.add_argument("operation", choices=[o.value for o in Operation])
-    run.add_argument("uuid")
-    run.add_argument("--as", dest="as_user", metavar="USERNAME", required=True)
+    run = sub.add_parser(
+        "run",
+        help="run a back-office operation",
+        epilog="With --stdin: one JSON object per input line (keys operation, uuid, as, amount, ...), "
+        "one JSON result per output line, all in one process (see README).",
+    )
+    run.add_argument("operation", nargs="?", choices=[o.value for o in Operation])
+    run.add_argument("uuid", nargs="?")
+    run.add_argument("--as", dest="as_user", metavar="USERNAME")
+    run.add_argument("--stdin", action="store_true", help="run JSON lines read from standard input")
     run.add_argument("--amount")
     run.add_argument("--usage")
     run.add_argument("--transaction-id")
