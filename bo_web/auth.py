@@ -11,13 +11,14 @@ JWT cookie is never read, so a forged or replayed JWT signs nobody in.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 import streamlit_authenticator as stauth
 
 from bo_core.config import get_settings
@@ -130,18 +131,25 @@ def _signing_key(ctx: Context) -> str:
 def _write_cookie(ctx: Context, value: str | None) -> None:
     """Write (or delete) the session cookie in the browser: SameSite=Strict, Secure unless disabled.
 
-    Called inside the run's cookie slot (see ``gate``): the cookie manager draws components only
-    on the runs that write, and outside a fixed slot they would shift the forms below them, so
-    that the browser drew a form again and lost what was being typed into it."""
-    manager = _authenticator(ctx).cookie_controller.cookie_model.cookie_manager
-    if value is not None and manager.cookies.get(COOKIE_NAME) == value:
-        return  # the browser holds it already (the manager reports the browser's cookies)
+    Called inside the run's cookie slot (see ``gate``), one fixed place in the page, so that
+    what is drawn here never moves the forms below it.
+
+    The write is a script in a zero-height frame of this origin: it reports nothing back, so
+    it starts no run of its own (a component that answers would start one, and a click made
+    meanwhile, say on a page link just after signing in, would be lost to it). Deleting at
+    sign-out goes through streamlit-authenticator's cookie manager."""
     if value is None:
+        manager = _authenticator(ctx).cookie_controller.cookie_model.cookie_manager
         with contextlib.suppress(KeyError):
             manager.delete(COOKIE_NAME)
         return
-    expires = datetime.now() + timedelta(hours=ctx.settings.session_hours)
-    manager.set(COOKIE_NAME, value, expires_at=expires, same_site="strict", secure=_secure_cookie())
+    if websession.request_cookies().get(COOKIE_NAME) == value:
+        return  # the browser sent it with this connection: it holds it already
+    attributes = f"path=/; max-age={int(ctx.settings.session_hours * 3600)}; samesite=strict"
+    if _secure_cookie():
+        attributes += "; secure"
+    cookie = json.dumps(f"{COOKIE_NAME}={value}; {attributes}")  # a JavaScript string literal
+    components.html(f"<script>window.parent.document.cookie = {cookie};</script>", height=0)
 
 
 def _secure_cookie() -> bool:

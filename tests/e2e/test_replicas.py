@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from bo_core.demo import generate_demo
 from bo_core.domain.authorization import SYSTEM
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_core.services.context import Context
 from bo_core.services.show import show_transaction
 from tests import cluster
@@ -49,6 +49,7 @@ def deployment(
         try:
             generate_demo(ctx, 1500, seed=3)
             users.create_user(ctx, "analyst", "analyst", PASSWORD, name="Ana Lyst", actor=SYSTEM)
+            scopes.assign(ctx, "analyst", "*", actor=SYSTEM)  # a new user sees nothing until assigned
             with cluster.cluster(workdir, url, replicas=2) as deployed:
                 yield deployed, ctx
         finally:
