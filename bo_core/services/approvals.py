@@ -30,8 +30,8 @@ from bo_core.domain.errors import InputError, NotFound, OperationRefused, Permis
 from bo_core.domain.fields import parse_fields
 from bo_core.domain.money import minor_to_str
 from bo_core.domain.permissions import Permission, Role, permission_for
-from bo_core.domain.types import ApprovalState, Operation
-from bo_core.services import approval_flow
+from bo_core.domain.types import ApprovalState, Operation, Outcome
+from bo_core.services import approval_flow, gateway_send
 from bo_core.services.access import require_scoped, scope_in
 from bo_core.services.context import Context
 from bo_core.services.execute import (
@@ -228,6 +228,7 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
         request.decided_at = now
         request.state = ApprovalState.APPROVED.value
         try:
+            gateway_send.refuse_unsendable(ctx.settings.gateway, operation)
             amount = _decide(ctx, operation, pos, role, again, now)
             if not operation.takes_amount and amount.minor != request.amount_minor:
                 raise OperationRefused(
@@ -266,6 +267,8 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
             uow.commit()
             return ApprovalView.of(request)
         child = _child(parent, operation, amount, txid, fields, requester.username, now)
+        if ctx.settings.gateway.is_opp:
+            gateway_send.mark_attempt(child)  # committed as the attempt before the call
         _insert(s, child)
         request.child_uuid = child.uuid
         approval_flow.step_record(
@@ -291,6 +294,16 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
             f"approved by {approver.username}",
         )
         _store_outcome(request, result.outcome, result.result_code, result.message, child.uuid)
+        uow.commit()
+        view = ApprovalView.of(request)
+    if result.outcome != Outcome.PENDING:
+        return view
+    # Gateway mode: the approved operation is sent like any other, after its attempt is committed;
+    # the gateway's answer (or its absence: outcome unknown) becomes the request's outcome.
+    sent = gateway_send.complete(ctx, result, requester.username)
+    with ctx.db.uow(write=True) as uow:
+        request = uow.session.get_one(ApprovalRequest, rid)
+        _store_outcome(request, sent.outcome, sent.result_code, sent.message, sent.uuid)
         uow.commit()
         return ApprovalView.of(request)
 
