@@ -54,7 +54,7 @@ class Download:
     size: int
 
 
-def export_dir(ctx: Context) -> Path:
+def _export_dir(ctx: Context) -> Path:
     path = Path(ctx.settings.export_dir or Path(tempfile.gettempdir()) / "bo-exports")
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
@@ -65,7 +65,7 @@ def _valid_token(token: object) -> bool:
 
 
 def _paths(ctx: Context, token: str) -> tuple[Path, Path]:
-    base = export_dir(ctx)
+    base = _export_dir(ctx)
     return base / f"{token}.csv", base / f"{token}.json"
 
 
@@ -202,7 +202,7 @@ def sweep_expired(ctx: Context) -> int:
     """Delete every export past its expiry (and files without a readable sidecar); return how many."""
     removed = 0
     now = ctx.now()
-    for meta in export_dir(ctx).glob("*.json"):
+    for meta in _export_dir(ctx).glob("*.json"):
         try:
             expires = datetime.fromisoformat(json.loads(meta.read_text(encoding="utf-8"))["expires_at"])
         except (OSError, ValueError, KeyError):
