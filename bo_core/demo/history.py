@@ -10,6 +10,7 @@ say something on the first start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from random import Random
@@ -104,13 +105,17 @@ def write_demo_history(ctx: Context, seed: int = 42, days: int = DAYS) -> int:
         if not older:
             continue
         parent = rng.choice(older)
-        at = replace(ctx, clock=lambda m=moment: m)
+        at = replace(ctx, clock=_fixed(moment))
         try:
             run_operation(at, _request(rng, parent, _who(rng)))
         except BoError:
             continue  # out of the user's merchants, an amount the currency refuses...
         recorded += 1
     return recorded
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
 
 
 def _eligible(parent: _Parent, moment: datetime) -> bool:
