@@ -28,6 +28,8 @@ OUTCOME_COLORS: dict[str, str] = {
     "Awaiting approval": PENDING_AMBER,
     "Rejected": "#9c2a2a",
 }
+# Operations are told apart by blues and purples: red, green and amber mean outcomes only.
+OPERATION_PALETTE = ["#1f4e79", "#4a90d9", "#9ecae1", "#6a51a3", "#bcbddc", "#3182bd", "#636363", "#969696"]
 OUTCOME_LABEL = {
     "success": "Success",
     "refused": "Refused",
@@ -55,7 +57,7 @@ def per_day(stats: HistoryStats) -> None:
         .encode(
             x=alt.X("Day:O", title="Day (UTC)"),
             y=alt.Y("sum(Attempts):Q", title="Attempts"),
-            color=alt.Color("Operation:N"),
+            color=alt.Color("Operation:N", scale=alt.Scale(range=OPERATION_PALETTE)),
             tooltip=["Day", "Operation", "Attempts"],
         )
     )
@@ -84,7 +86,7 @@ def refusals_by_reason(stats: HistoryStats) -> None:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("Reason:N", sort="-x", title=None),
+            y=alt.Y("Reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
             x=alt.X("Refusals:Q"),
             color=alt.Color("Outcome:N", scale=outcome_scale(), legend=None),
             tooltip=["Reason", "Refusals"],

@@ -91,14 +91,14 @@ def test_charts_show_refusals_by_reason_and_role_and_one_facet_per_currency(
     assert "Reason" in y_fields and "Role" in y_fields
     amounts = next(s for s in specs(at) if "facet" in s)
     assert amounts["resolve"] == {"scale": {"y": "independent"}}
-    colours = {
-        tuple(s["encoding"]["color"]["scale"]["range"])  # type: ignore[index]
-        for s in specs(at)
-        if "scale" in s.get("encoding", {}).get("color", {})  # type: ignore[union-attr]
-    }
-    colours |= {tuple(amounts["spec"]["encoding"]["color"]["scale"]["range"])}  # type: ignore[index]
-    assert len(colours) == 1  # the same outcome colours in every chart
-    palette = next(iter(colours))
+    scales = [s["encoding"]["color"].get("scale", {}) for s in specs(at) if "encoding" in s]  # type: ignore[index,union-attr]
+    scales.append(amounts["spec"]["encoding"]["color"]["scale"])  # type: ignore[index]
+    outcome_scales = {(tuple(x["domain"]), tuple(x["range"])) for x in scales if "domain" in x}
+    assert len(outcome_scales) == 1  # the same outcome colours in every chart that shows outcomes
+    ((domain, palette),) = outcome_scales
+    assert domain[:3] == ("Success", "Refused", "Pending")
+    others = {c for x in scales if "domain" not in x for c in x.get("range", [])}
+    assert not others & {SUCCESS_GREEN, REFUSED_RED, PENDING_AMBER}  # red, green, amber mean outcomes only
     assert palette[:3] == (SUCCESS_GREEN, REFUSED_RED, PENDING_AMBER)
 
 
