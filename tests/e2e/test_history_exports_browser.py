@@ -81,10 +81,13 @@ def test_history_charts_say_something_on_first_start(app_server: Server, new_pag
     sign_in(page, app_server.url, "manager")
     open_page(page, "Operation History")
     for title in ("Refusals by reason", "Refusals by role", "Amounts per currency", "Attempts per user"):
-        expect(page.get_by_role("heading", name=title)).to_be_visible()
+        expect(page.get_by_role("heading", name=title)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    wait_idle(page)
     expect(page.get_by_text("No refusals.")).to_have_count(0)
     expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(5, timeout=UI_TIMEOUT_MS)
-    expect(page.get_by_text(re.compile(r"Refused attempts asked for: .+ EUR"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Refused attempts asked for: .+ EUR"))).to_be_visible(
+        timeout=UI_TIMEOUT_MS
+    )
     screenshot(page, "history-charts.png")
 
 
@@ -111,8 +114,8 @@ def test_refused_attempts_are_filtered_by_attempted_amount_and_exported_with_the
         assert float(row["attempted"]) >= 50 and row["amount"] == ""
         assert row["parent_type"] and row["parent_transaction_id"] and len(row["parent_uuid"]) == 32
     grid = page.locator("[data-testid=stDataFrame]").last
-    expect(grid.locator("th", has_text="Attempted")).to_have_count(1)
-    expect(grid.locator("th", has_text="Acted on")).to_have_count(1)
+    expect(grid.locator("th", has_text="Attempted")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    expect(grid.locator("th", has_text="Acted on")).to_have_count(1, timeout=UI_TIMEOUT_MS)
 
 
 def _download_after_prepare(page: Page, key: str, noun: str) -> bytes:
