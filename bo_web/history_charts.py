@@ -86,7 +86,7 @@ def refusals_by_reason(stats: HistoryStats) -> None:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("Reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y("Reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
             x=alt.X("Refusals:Q"),
             color=alt.Color("Outcome:N", scale=outcome_scale(), legend=None),
             tooltip=["Reason", "Refusals"],
