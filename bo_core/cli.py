@@ -84,6 +84,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report = generate_demo(ctx, args.transactions, seed=args.seed)
     elapsed = time.perf_counter() - started
     created = create_demo_users(ctx) if args.users else []
+    if args.users:
+        from bo_core.demo.history import write_demo_history
+
+        write_demo_history(ctx, seed=args.seed)
     data = {"report": getattr(report, "__dict__", str(report)), "seconds": round(elapsed, 2)}
     data["users"] = [{"username": u, "role": r} for u, r, _ in created]
     if args.json:

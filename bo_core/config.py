@@ -77,6 +77,11 @@ class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     # Four-eyes approval: an open request expires after this many hours.
     approval_hours: float = 48.0
+    # Exports: built as temporary files here (empty: the system temp dir), at most
+    # this many rows, deleted after download or after this many minutes.
+    export_dir: str = ""
+    export_max_rows: int = 1_000_000
+    export_ttl_minutes: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -101,6 +106,9 @@ class Settings:
             bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
             gateway=GatewaySettings.from_env(),
             approval_hours=_hours_env("BO_APPROVAL_HOURS", 48.0),
+            export_dir=os.environ.get("BO_EXPORT_DIR", ""),
+            export_max_rows=max(_int_env("BO_EXPORT_MAX_ROWS", 1_000_000), 1),
+            export_ttl_minutes=max(_int_env("BO_EXPORT_TTL_MINUTES", 30), 1),
         )
 
     def role(self, name: str) -> Role:

@@ -5,7 +5,9 @@ What a reverse proxy alone cannot promise a user who reaches the app directly:
 - websocket handshakes only from an allowed origin and host (``bo_core.security.origins``);
 - security headers on every HTTP response (CSP with ``img-src 'self'``,
   ``frame-ancestors 'self'``, nosniff, Referrer-Policy, ...);
-- files under ``/media/`` (exports) only for a browser with a live session cookie;
+- files under ``/media/`` only for a browser with a live session cookie; exports
+  (``/media/export/<token>``) only for the session that made them, streamed from
+  their temporary file and deleted once sent (``bo_web.export_download``);
 - a client's "clear caches" message dropped (the caches are global: any client could
   otherwise empty them for everyone);
 - no resuming of a Streamlit session by its id: a reconnection gets a new session
@@ -22,10 +24,14 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bo_core.config import get_settings
 from bo_core.security.origins import origin_allowed
+from bo_web.export_download import EXPORT_PREFIX, send_export
+
+if TYPE_CHECKING:
+    from bo_core.security.sessions import ActiveSession
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -99,9 +105,6 @@ class SecurityMiddleware:
         if path.rstrip("/") == "/readyz":
             await _respond_readiness(send)
             return
-        if path.startswith("/media/") and not await asyncio.to_thread(_has_live_session, scope):
-            await _respond(send, 403, b"A signed-in session is required.", "text/plain")
-            return
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -113,6 +116,15 @@ class SecurityMiddleware:
                 ]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
+
+        if path.startswith("/media/"):
+            live = await asyncio.to_thread(_live_session, scope)
+            if live is None:
+                await _respond(send, 403, b"A signed-in session is required.", "text/plain")
+                return
+            if path.startswith(EXPORT_PREFIX):
+                await send_export(path.removeprefix(EXPORT_PREFIX), live.id, _context(), with_headers)
+                return
 
         await self.app(scope, receive, with_headers)
 
@@ -146,7 +158,8 @@ def _is_forbidden_back_msg(message: Message) -> bool:
     return msg.WhichOneof("type") in {"clear_cache", "set_run_on_save", "debug_shutdown_runtime"}
 
 
-def _has_live_session(scope: Scope) -> bool:
+def _live_session(scope: Scope) -> ActiveSession | None:
+    """The live bo session of the request's cookie, or None."""
     from bo_core.security import sessions
     from bo_core.security.sessions import ActiveSession
     from bo_web.auth import cookie_key
@@ -157,13 +170,14 @@ def _has_live_session(scope: Scope) -> bool:
     try:
         jar.load(raw)
     except Exception:
-        return False
+        return None
     morsel = jar.get(COOKIE_NAME)
     key = cookie_key(get_settings().demo_mode)
     token = sessions.unsign(morsel.value, key) if morsel and key else None
     if token is None:
-        return False
-    return isinstance(sessions.validate(_context(), token), ActiveSession)
+        return None
+    found = sessions.validate(_context(), token)
+    return found if isinstance(found, ActiveSession) else None
 
 
 def _context() -> Any:

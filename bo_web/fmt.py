@@ -10,6 +10,7 @@ from babel.numbers import format_currency
 
 from bo_core.domain.balances import RELEVANT_BALANCES
 from bo_core.domain.errors import BoError
+from bo_core.domain.masking import mask_email, mask_name
 from bo_core.domain.money import Money
 from bo_core.domain.types import Operation, Status, TxType
 
@@ -105,18 +106,12 @@ def card(bin_: str | None, last4: str | None) -> str:
 
 
 def email(value: str | None) -> str:
-    if not value or "@" not in value:
-        return value or "—"
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}•••@{domain}"
+    return mask_email(value) or "—"
 
 
 def name(value: str | None) -> str:
     """``Jane Doe`` → ``Jane D.``."""
-    if not value:
-        return "—"
-    parts = value.split()
-    return " ".join([parts[0], *(p[:1] + "." for p in parts[1:])])
+    return mask_name(value) or "—"
 
 
 def history_rows(entries: list[Any]) -> list[dict[str, object]]:

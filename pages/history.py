@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
-from datetime import datetime
-
-import pandas as pd
 import streamlit as st
 
-from bo_core.services import history
-from bo_web import fmt
+from bo_core.services import export_files, history
+from bo_web import export_panel, fmt, history_charts, history_table
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
+from bo_web.local_time import browser_zone
 from bo_web.vocab import Operation, Outcome, Permission
 
 PAGE_SIZE = 100
@@ -69,6 +66,11 @@ with st.container(border=True):
         d1, d2 = st.columns(2)
         start = d1.date_input("From (UTC)", value=None, key="h_from", bind="query-params")
         end = d2.date_input("To (UTC, inclusive)", value=None, key="h_to", bind="query-params")
+    a1, a2, _ = st.columns(3)
+    min_attempted = a1.text_input(
+        "Attempted from", key="h_amin", placeholder="e.g. 100.00", bind="query-params"
+    )
+    max_attempted = a2.text_input("Attempted to", key="h_amax", placeholder="e.g. 5000", bind="query-params")
 
 try:
     date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())
@@ -80,6 +82,8 @@ try:
         outcome=outcome,
         merchant=merchant,
         currency=currency,
+        min_attempted=min_attempted,
+        max_attempted=max_attempted,
     )
     # Totals and charts are analytics: shown to roles with analytics:view only.
     analytics = user.can(Permission.ANALYTICS_VIEW)
@@ -95,34 +99,11 @@ if stats is not None:
     m3.metric("Refused", f"{stats.refusals:,}")
     m4.metric("Success rate", f"{stats.successes / stats.attempts:.0%}" if stats.attempts else "—")
 
+if stats is not None and stats.refused_attempted:
+    asked = " · ".join(fmt.money(total) for _cur, _n, total in stats.refused_attempted)
+    st.caption(f"Refused attempts asked for: {asked}")
 if stats is not None and stats.attempts:
-    st.subheader("Operations per day")
-    per_day = pd.DataFrame(stats.per_day_by_operation, columns=["Day", "Operation", "Attempts"])
-    per_day["Operation"] = per_day["Operation"].map(lambda o: Operation(o).label)
-    days = per_day["Day"].nunique()
-    if days < 3:  # a time axis draws one or two days as hairlines: show them as categories
-        per_day["Day"] = per_day["Day"].astype(str)
-    st.bar_chart(per_day, x="Day", y="Attempts", color="Operation", stack=True, height=280)
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Refunded and charged back")
-        amounts = pd.DataFrame(
-            [
-                (cur, float(refunded.decimal), float(charged.decimal))
-                for cur, refunded, charged in stats.amounts_by_currency
-            ],
-            columns=["Currency", "Refunded", "Charged back"],
-        )
-        if amounts.empty:
-            st.caption("Nothing refunded or charged back.")
-        else:
-            st.bar_chart(amounts, x="Currency", y=["Refunded", "Charged back"], stack=False)
-            st.caption("Each currency in its own units.")
-    with right:
-        st.subheader("Attempts per user")
-        per_user = pd.DataFrame(stats.per_user_outcome, columns=["User", "Outcome", "Attempts"])
-        per_user["Outcome"] = per_user["Outcome"].map(lambda o: fmt.OUTCOME_LABEL.get(o, o))
-        st.bar_chart(per_user, x="User", y="Attempts", color="Outcome", horizontal=True)
+    history_charts.show(stats)
 
 st.subheader("Attempts")
 if st.session_state.get("_h_signature") != repr(filters):
@@ -135,15 +116,9 @@ try:
 except Exception as exc:
     st.error(explain(exc))
     st.stop()
+zone = browser_zone()
 if entries:
-    st.dataframe(
-        pd.DataFrame(fmt.history_rows(entries)),
-        hide_index=True,
-        column_config={
-            "When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "Message": st.column_config.TextColumn(width="medium"),
-        },
-    )
+    history_table.show(entries, zone)
 else:
     st.info("No operation attempt matches these filters.")
 if stats is not None:
@@ -169,23 +144,19 @@ p3.button(
     args=({"h_page": page_no + 1},),
 )
 
-if st.button("Prepare CSV of all matching attempts", key="h_export", icon="📄"):
-    buffer = io.StringIO()
-    with st.spinner("Exporting…"):
-        try:
-            written = history.export_history_csv(ctx, filters, buffer, actor=user.username)
-        except Exception as exc:
-            st.error(explain(exc))
-            st.stop()
-    st.session_state["_h_export"] = (repr(filters), written, buffer.getvalue().encode("utf-8"))
-export = st.session_state.get("_h_export")
-if export and export[0] == repr(filters):
-    st.download_button(
-        f"Download CSV ({export[1]:,} attempts)",
-        data=export[2],
-        file_name=f"operation-history-{datetime.now():%Y%m%d-%H%M%S}.csv",
-        mime="text/csv",
-        key="h_download",
-        icon="⬇️",
-        on_click="ignore",
-    )
+st.subheader("Export")
+try:
+    export_size = export_files.history_export_size(ctx, filters, actor=user.username)
+except Exception as exc:
+    st.error(explain(exc))
+    st.stop()
+export_panel.panel(
+    ctx,
+    key="h_export",
+    noun="attempts",
+    signature=repr(filters),
+    size=export_size,
+    build=lambda owner, progress: export_files.export_history(
+        ctx, filters, actor=user.username, owner_session=owner, progress=progress
+    ),
+)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
-from bo_core.services import search
-from bo_web import fmt, views_panel
+from bo_core.services import export_files, search
+from bo_web import export_panel, fmt, views_panel
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
@@ -205,36 +202,23 @@ with st.expander("Open a transaction from this page"):
 
 st.divider()
 st.subheader("Export")
-if st.button("Prepare CSV of all matching transactions", key="export_prepare", icon="📄"):
-    bar = st.progress(0.0, text="Exporting…")
-    expected = max(1, total.value)
-    buffer = io.StringIO()
-    try:
-        written = search.export_csv(
-            ctx,
-            filters,
-            buffer,
-            actor=user.username,
-            progress=lambda n: bar.progress(min(1.0, n / expected), text=f"Exported {n:,} rows…"),
-            columns=views_panel.export_fields(visible),  # the same columns as the table
-        )
-    except Exception as exc:
-        st.error(explain(exc))
-    else:
-        bar.progress(1.0, text=f"Exported {written:,} rows.")
-        st.session_state["_tx_export"] = (
-            signature + repr(visible),
-            written,
-            buffer.getvalue().encode("utf-8"),
-        )
-export = st.session_state.get("_tx_export")
-if export and export[0] == signature + repr(visible):
-    st.download_button(
-        f"Download CSV ({export[1]:,} rows)",
-        data=export[2],
-        file_name=f"transactions-{datetime.now():%Y%m%d-%H%M%S}.csv",
-        mime="text/csv",
-        key="export_download",
-        icon="⬇️",
-        on_click="ignore",
-    )
+try:
+    export_size = export_files.transactions_export_size(ctx, filters, actor=user.username)
+except Exception as exc:
+    st.error(explain(exc))
+    st.stop()
+export_panel.panel(
+    ctx,
+    key="export",
+    noun="transactions",
+    signature=signature + repr(visible),
+    size=export_size,
+    build=lambda owner, progress: export_files.export_transactions(
+        ctx,
+        filters,
+        actor=user.username,
+        owner_session=owner,
+        columns=views_panel.export_fields(visible),  # the same columns as the table
+        progress=progress,
+    ),
+)

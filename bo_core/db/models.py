@@ -184,6 +184,8 @@ class AuditRecord(Base):
     )
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The amount asked for, refused attempts included (``amount_minor``: what was booked).
+    attempted_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
         Index("ix_audit_created_at", "created_at"),

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bo_core.db.locks import lock_transactions_for_load
 from bo_core.db.models import TransactionRow
 from bo_core.demo.generate import create_demo_users, write_demo
+from bo_core.demo.history import write_demo_history
 from bo_core.services.context import Context
 
 
@@ -27,4 +28,5 @@ def ensure_demo(ctx: Context, transactions: int = 3000, seed: int = 42) -> bool:
         write_demo(conn, transactions, seed, ctx.now())
         uow.commit()
     create_demo_users(ctx)
+    write_demo_history(ctx, seed=seed)  # weeks of attempts by the demo users, refusals included
     return True

@@ -203,6 +203,8 @@ class HistoryFilters:
     outcome: str | None = None  # "success" | "refused"
     merchant: str | None = None
     currency: str | None = None
+    min_attempted: str | None = None  # attempted amount, decimal string, major units
+    max_attempted: str | None = None
 
 
 def _choice(field: str, value: object, allowed: list[str]) -> str | None:
@@ -223,9 +225,16 @@ def parse_history_filters(
     outcome: object = None,
     merchant: object = None,
     currency: object = None,
+    min_attempted: object = None,
+    max_attempted: object = None,
 ) -> HistoryFilters:
     """Validate raw input; raise ``InputError`` naming the first bad field."""
     start, end = parse_period(date_from, date_to)
+    cur = parse_currency(currency)
+    low = _parse_bound("Attempted from", min_attempted, cur, allow_zero=True)
+    high = _parse_bound("Attempted to", max_attempted, cur, allow_zero=False)
+    if low is not None and high is not None and low > high:
+        raise InputError("Attempted from", "is above the upper bound")
     return HistoryFilters(
         date_from=start,
         date_to=end,
@@ -233,5 +242,7 @@ def parse_history_filters(
         operation=_choice("Operation", operation, [o.value for o in Operation]),
         outcome=_choice("Outcome", outcome, [o.value for o in Outcome]),
         merchant=parse_label("Merchant", merchant, 64),
-        currency=parse_currency(currency),
+        currency=cur,
+        min_attempted=None if low is None else str(low),
+        max_attempted=None if high is None else str(high),
     )

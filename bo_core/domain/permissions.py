@@ -20,6 +20,8 @@ from bo_core.domain.types import Operation
 
 class Permission(StrEnum):
     TRANSACTIONS_VIEW = "transactions:view"
+    # Exports carry full e-mail addresses and holder names (masked like the screen otherwise).
+    TRANSACTIONS_EXPORT_PERSONAL = "transactions:export_personal"
     CAPTURE = "operations:capture"
     REVERSAL = "operations:reversal"
     REFUND = "operations:refund"
@@ -93,7 +95,7 @@ rebill_total_limits = { "*" = "200000", JPY = "20000000", BHD = "80000" }
 
 [roles.admin]
 inherits = "manager"
-permissions = ["users:manage"]
+permissions = ["users:manage", "transactions:export_personal"]
 rebill_limits = { "*" = "1000000", JPY = "100000000", BHD = "400000" }
 approval_above = {}
 rebill_max_count = 1000

@@ -28,7 +28,7 @@ from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import Actor, SystemActor, actor_refusal, missing_actor, role_refusal
 from bo_core.domain.errors import InputError, NotFound, OperationRefused, PermissionDenied
 from bo_core.domain.fields import parse_fields
-from bo_core.domain.money import minor_to_str
+from bo_core.domain.money import Money, minor_to_str
 from bo_core.domain.permissions import Permission, Role, permission_for
 from bo_core.domain.types import ApprovalState, Operation, Outcome
 from bo_core.services import approval_flow, gateway_send
@@ -262,6 +262,7 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
                 None,
                 refused,
                 message=f"Approved request {rid} refused at execution: {refused.message}",
+                attempted=Money(request.amount_minor, request.currency),
             )
             _store_outcome(request, result.outcome, result.result_code, result.message, None)
             uow.commit()

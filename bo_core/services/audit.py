@@ -48,6 +48,9 @@ _HASHED = (
     "message",
     "idempotency_key",
 )
+# Added later: hashed only when set, so a record written before the field existed
+# (NULL) keeps its original hash and every old chain still verifies.
+_HASHED_WHEN_SET = ("attempted_minor",)
 
 
 def record_digest(prev_hash: str, record: AuditRecord) -> str:
@@ -55,6 +58,9 @@ def record_digest(prev_hash: str, record: AuditRecord) -> str:
     for name in _HASHED:
         value = getattr(record, name)
         content[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    for name in _HASHED_WHEN_SET:
+        if getattr(record, name, None) is not None:
+            content[name] = getattr(record, name)
     payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 

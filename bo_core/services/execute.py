@@ -34,6 +34,7 @@ from bo_core.domain import result_codes as rc
 from bo_core.domain.authorization import Actor, actor_refusal
 from bo_core.domain.availability import check_amount, rebill_total_refusal, refusal
 from bo_core.domain.errors import (
+    BoError,
     DatabaseUnavailable,
     IdempotencyKeyReused,
     InputError,
@@ -210,7 +211,8 @@ def _attempt(
                     f"of merchant {parent.merchant}",
                 )
         except OperationRefused as refused:
-            result = _record(s, now, user, operation, pos, None, fields, key, refused)
+            attempted = _attempted(operation, pos, request)
+            result = _record(s, now, user, operation, pos, None, fields, key, refused, attempted=attempted)
             checkpoint("audit_written")
             checkpoint("before_commit")
             uow.commit()
@@ -385,6 +387,7 @@ def _record(
     outcome: Outcome | None = None,
     result_code: str | None = None,
     amount: Money | None = None,
+    attempted: Money | None = None,
 ) -> OperationResult:
     parent = before.row
     # The parent is locked: its children are the ones read before plus the one just written.
@@ -409,9 +412,24 @@ def _record(
         or (refused.result_code if refused else (child.result_code if child else rc.SUCCESS)),
         message=(message or (refused.message if refused else _booked(operation, child)))[:500],
         idempotency_key=key,
+        attempted_minor=child.amount_minor if child else _minor(attempted or amount),
     )
     audit.append(s, record)
     return _result_from(record, replayed=False)
+
+
+def _minor(amount: Money | None) -> int | None:
+    return None if amount is None else amount.minor
+
+
+def _attempted(operation: Operation, pos: Position, request: OperationRequest) -> Money | None:
+    """The amount a refused attempt asked for, when it can be read in the parent's currency."""
+    if not operation.takes_amount:
+        return pos.balances.available
+    try:
+        return parse_amount(request.amount, pos.row.currency)
+    except BoError:
+        return None
 
 
 def _outcome(refused: OperationRefused | None, child: TransactionRow | None) -> Outcome:

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
+from bo_core.domain.authorization import Actor
+from bo_core.domain.masking import mask_email, mask_name
 from bo_core.domain.money import Money
+from bo_core.domain.permissions import Permission
+from bo_core.services.access import role_of
+from bo_core.services.context import Context
+
+R = TypeVar("R")
+# Personal fields of an exported row and how each is masked without the permission.
+PERSONAL_FIELDS: dict[str, Callable[[str | None], str | None]] = {
+    "customer_email": mask_email,
+    "holder": mask_name,
+    "customer_name": mask_name,
+}
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -68,3 +81,19 @@ def write_csv(
         if progress is not None:
             progress(written)
     return written
+
+
+def personal_data_allowed(ctx: Context, actor: Actor) -> bool:
+    """Whether exports for ``actor`` may carry personal data in full (``SYSTEM``: yes)."""
+    role = role_of(ctx, actor)
+    return role is None or role.can(Permission.TRANSACTIONS_EXPORT_PERSONAL)
+
+
+def masked(rows: Sequence[R]) -> list[R]:
+    """``rows`` (dataclasses) with their personal fields masked as on screen."""
+    out = []
+    for row in rows:
+        names = [n for n in PERSONAL_FIELDS if hasattr(row, n)]
+        changes = {n: PERSONAL_FIELDS[n](getattr(row, n)) for n in names}
+        out.append(replace(row, **changes) if changes else row)  # type: ignore[type-var]
+    return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import Connection, func, select
 
 from bo_core.db import history_sql
 from bo_core.db.history_sql import A
@@ -29,6 +30,7 @@ __all__ = [
     "HistoryEntry",
     "HistoryFilters",
     "HistoryStats",
+    "count_history",
     "export_history_csv",
     "filter_choices",
     "history_stats",
@@ -49,10 +51,13 @@ class HistoryEntry:
     role: str | None
     operation: str
     parent_uuid: str
+    parent_type: str | None  # the transaction acted on: its type and Transaction ID
+    parent_transaction_id: str | None
     child_uuid: str | None
     merchant: str | None
     currency: str | None
-    amount: Money | None
+    amount: Money | None  # booked
+    attempted: Money | None  # asked for, refused attempts included
     available_before: Money | None
     available_after: Money | None
     transaction_id: str | None
@@ -77,12 +82,16 @@ class HistoryStats:
     per_day_by_operation: list[tuple[date, str, int]]
     amounts_by_currency: list[tuple[str, Money, Money]]  # currency, refunded, charged back
     per_user_outcome: list[tuple[str, str, int]]
+    refusals_by_reason: list[tuple[str, int]] = field(default_factory=list)  # result code, count
+    refusals_by_role: list[tuple[str, int]] = field(default_factory=list)
+    # currency, refused attempts, their attempted total
+    refused_attempted: list[tuple[str, int, Money]] = field(default_factory=list)
 
 
 CSV_HEADER = [f.name for f in fields(HistoryEntry)]
 # The row shape is HistoryEntry itself: each field reads the audit column of its
 # name, the three amounts their ``*_minor`` column (shown in the record's currency).
-_AMOUNTS = ("amount", "available_before", "available_after")
+_AMOUNTS = ("amount", "attempted", "available_before", "available_after")
 COLUMNS = [f"{name}_minor" if name in _AMOUNTS else name for name in CSV_HEADER]
 
 
@@ -107,8 +116,9 @@ def list_history(
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InputError("Offset", "must be a whole number from 0")
     with ctx.db.engine.connect() as conn:
+        currencies = _currencies(conn, filters)
         rows = conn.execute(
-            history_sql.newest_first(filters, COLUMNS, scope).limit(limit).offset(offset)
+            history_sql.newest_first(filters, COLUMNS, scope, currencies).limit(limit).offset(offset)
         ).all()
     return [_entry(r) for r in rows]
 
@@ -121,6 +131,13 @@ def transaction_history(ctx: Context, uuid: str, *, actor: Actor) -> list[Histor
         get_transaction(uow.session, uuid, scope=scope)  # outside the scope: not found
     with ctx.db.engine.connect() as conn:
         return [_entry(r) for r in conn.execute(history_sql.of_transaction(key, COLUMNS)).all()]
+
+
+def _currencies(conn: Connection, filters: HistoryFilters) -> list[str]:
+    """The currencies an attempted-amount bound is read in (none needed without bounds)."""
+    if filters.min_attempted is None and filters.max_attempted is None:
+        return []
+    return distinct_values(conn, "currency")
 
 
 def filter_choices(ctx: Context, *, actor: Actor) -> tuple[list[str], list[str], list[str]]:
@@ -150,7 +167,9 @@ def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> His
     _, scope = require_scoped(ctx, actor, Permission.HISTORY_VIEW)
     require(ctx, actor, Permission.ANALYTICS_VIEW)
     with ctx.db.engine.connect() as conn:
-        (attempts, successes), per_day, sums, per_user = history_sql.stats(conn, filters, scope)
+        currencies = _currencies(conn, filters)
+        (attempts, successes), per_day, sums, per_user = history_sql.stats(conn, filters, scope, currencies)
+        by_reason, by_role, attempted = history_sql.refusal_stats(conn, filters, scope, currencies)
     totals: dict[str, dict[str, int]] = {}
     for currency, operation, minor in sums:
         totals.setdefault(currency, {})[operation] = int(minor or 0)
@@ -169,14 +188,31 @@ def history_stats(ctx: Context, filters: HistoryFilters, *, actor: Actor) -> His
         per_day_by_operation=[(_as_date(d), op, int(n)) for d, op, n in per_day],
         amounts_by_currency=amounts,
         per_user_outcome=[(u, o, int(n)) for u, o, n in per_user],
+        refusals_by_reason=[(str(code), int(n)) for code, n in by_reason],
+        refusals_by_role=[(str(role or "unknown"), int(n)) for role, n in by_role],
+        refused_attempted=[(cur, int(n), Money(int(total or 0), cur)) for cur, n, total in attempted],
     )
 
 
-def export_history_csv(ctx: Context, filters: HistoryFilters, out: TextIO, *, actor: Actor) -> int:
+def count_history(ctx: Context, filters: HistoryFilters, *, actor: Actor, cap: int) -> int:
+    """How many attempts match, counting at most ``cap + 1`` (more means "over the cap")."""
+    _, scope = require_scoped(ctx, actor, Permission.HISTORY_VIEW)
+    with ctx.db.engine.connect() as conn:
+        limited = history_sql.newest_first(filters, ["seq"], scope, _currencies(conn, filters)).limit(cap + 1)
+        return int(conn.execute(select(func.count()).select_from(limited.subquery())).scalar_one())
+
+
+def export_history_csv(
+    ctx: Context,
+    filters: HistoryFilters,
+    out: TextIO,
+    *,
+    actor: Actor,
+    progress: Callable[[int], object] | None = None,
+) -> int:
     """Write the matching attempts as CSV (header first), newest first; return the row count."""
     _, scope = require_scoped(ctx, actor, Permission.HISTORY_VIEW)
     with ctx.db.engine.connect() as conn:
-        batches = keyset_batches(
-            conn, history_sql.newest_first(filters, COLUMNS, scope), A.created_at, A.seq, _entry, EXPORT_BATCH
-        )
-        return write_csv(out, CSV_HEADER, batches)
+        ordered = history_sql.newest_first(filters, COLUMNS, scope, _currencies(conn, filters))
+        batches = keyset_batches(conn, ordered, A.created_at, A.seq, _entry, EXPORT_BATCH)
+        return write_csv(out, CSV_HEADER, batches, progress)

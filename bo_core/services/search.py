@@ -26,7 +26,7 @@ from bo_core.domain.permissions import Permission
 from bo_core.domain.scope import Scope
 from bo_core.services.access import require_scoped
 from bo_core.services.context import Context
-from bo_core.services.export import csv_cell, write_csv
+from bo_core.services.export import csv_cell, masked, personal_data_allowed, write_csv
 
 __all__ = [
     "CSV_HEADER",
@@ -195,6 +195,9 @@ def export_csv(
 ) -> int:
     """Write every match as CSV (header first) to ``out``; return the number of rows.
 
+    E-mail addresses and holder names are masked as on screen unless the actor's role
+    has ``transactions:export_personal``.
+
     ``columns``: the fields to write, in this order (default: all of ``CSV_HEADER``).
     """
     header = list(columns) if columns else CSV_HEADER
@@ -202,6 +205,8 @@ def export_csv(
     if unknown:
         raise InputError("Columns", f"unknown column {str(unknown[0])[:40]!r}")
     batches = iter_matches(ctx, filters, actor=actor, batch=batch)
+    if not personal_data_allowed(ctx, actor):  # masked like the screen
+        batches = (masked(rows) for rows in batches)
     return write_csv(out, header, batches, progress)
 
 

@@ -88,6 +88,7 @@ def _run_server(workdir: Path, database_url: str, *, demo: bool = True) -> Itera
         "BO_DATABASE_URL": database_url,
         "BO_BCRYPT_ROUNDS": "4",
         "PYTHONUNBUFFERED": "1",
+        "BO_EXPORT_DIR": str(workdir / "exports"),
     }
     if demo:
         env["BO_DEMO_MODE"] = "1"

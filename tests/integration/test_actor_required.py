@@ -34,6 +34,7 @@ from bo_core.services import (
     audit,
     bulk_store,
     execute,
+    export_files,
     history,
     risk,
     scopes,
@@ -83,6 +84,30 @@ CALLS: dict[str, tuple[Call, str]] = {
         "history:view",
     ),
     "history.filter_choices": (lambda c, a, u: history.filter_choices(c, actor=a), "history:view"),
+    "history.count_history": (
+        lambda c, a, u: history.count_history(c, HistoryFilters(), actor=a, cap=10),
+        "history:view",
+    ),
+    "export_files.transactions_export_size": (
+        lambda c, a, u: export_files.transactions_export_size(c, SearchFilters(), actor=a),
+        "transactions:view",
+    ),
+    "export_files.history_export_size": (
+        lambda c, a, u: export_files.history_export_size(c, HistoryFilters(), actor=a),
+        "history:view",
+    ),
+    "export_files.export_transactions": (
+        lambda c, a, u: _removed(
+            c, export_files.export_transactions(c, SearchFilters(), actor=a, owner_session="s")
+        ),
+        "transactions:view",
+    ),
+    "export_files.export_history": (
+        lambda c, a, u: _removed(
+            c, export_files.export_history(c, HistoryFilters(), actor=a, owner_session="s")
+        ),
+        "history:view",
+    ),
     "audit.verify_audit_chain": (lambda c, a, u: audit.verify_audit_chain(c, actor=a), "history:view"),
     "execute.suggest_transaction_id_for": (
         lambda c, a, u: execute.suggest_transaction_id_for(c, u, "refund", actor=a),
@@ -127,6 +152,10 @@ CALLS: dict[str, tuple[Call, str]] = {
 }
 
 
+def _removed(ctx: Context, made: export_files.ExportFile) -> None:
+    export_files.remove_export(ctx, made.token)
+
+
 def _bulk_run(ctx: Context) -> str:
     """A stored bulk run of the user "target" (written once, outside the tables the test watches)."""
     with ctx.db.uow(write=True) as uow:
@@ -157,8 +186,18 @@ BEFORE_SIGN_IN = {
 }
 """Sign-in helpers: they run before there is anyone to act for."""
 
-ACTOR_CHECKS = {"access.require", "access.role_of", "access.require_scoped", "access.scope_of"}
+ACTOR_CHECKS = {
+    "access.require",
+    "access.role_of",
+    "access.require_scoped",
+    "access.scope_of",
+    "export.personal_data_allowed",  # role_of, then one permission: tests/integration/test_history_exports.py
+}
 """The check itself."""
+
+EXPORT_FILES = {"export_files.claim_download", "export_files.remove_export", "export_files.sweep_expired"}
+"""An export file already made for a user: the owning browser session's id is the credential
+(the web layer passes the id of the live session of the request); see test_history_exports.py."""
 
 OWN_ACTOR = {"execute.run_operation", "bulk.start_run", "bulk.execute", "bulk.run_file"}
 """The request names its user (``OperationRequest.username``; a bulk run's lines run as its
@@ -210,7 +249,7 @@ def public_services() -> dict[str, Callable[..., object]]:
 def test_every_public_service_is_listed_here_or_is_a_sign_in_helper() -> None:
     services = public_services()
     assert set(services) == (
-        set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR | PERSONAL | GATEWAY | DECISIONS
+        set(CALLS) | BEFORE_SIGN_IN | ACTOR_CHECKS | OWN_ACTOR | PERSONAL | GATEWAY | DECISIONS | EXPORT_FILES
     )
 
 

@@ -77,3 +77,12 @@ def app(ui_ctx: Context) -> AppFactory:
 def plain(text: str) -> str:
     """What a person reads in a markdown element that shows data (see ``bo_web.safe.md``)."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(WORD_JOINER, "")
+
+
+def export_text(at: AppTest, key: str = "export") -> str:
+    """The text of the export file the page prepared (its temporary file, BOM removed)."""
+    import tempfile
+
+    made = at.session_state[f"_{key}_file"][1]
+    folder = Path(get_settings().export_dir or Path(tempfile.gettempdir()) / "bo-exports")
+    return (folder / f"{made.token}.csv").read_text(encoding="utf-8-sig")

@@ -11,7 +11,7 @@ from bo_core.domain.errors import InputError
 from bo_core.services import search, views
 from bo_core.services.context import Context
 from tests.factories import add_tx, add_user
-from tests.ui.conftest import AppFactory
+from tests.ui.conftest import AppFactory, export_text
 
 PAGE = "pages/transactions.py"
 
@@ -24,7 +24,7 @@ def test_chosen_columns_set_the_table_and_the_export_in_their_order(app: AppFact
     at.multiselect(key="cols").set_value(["UUID", "Amount"]).run()
     assert list(at.dataframe[0].value.columns) == ["UUID", "Amount"]
     at.button(key="export_prepare").click().run()
-    data = at.session_state["_tx_export"][2].decode()
+    data = export_text(at)
     assert data.splitlines()[0] == "uuid,amount,currency"
 
 
