@@ -77,6 +77,8 @@ class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     # Four-eyes approval: an open request expires after this many hours.
     approval_hours: float = 48.0
+    # The roles file read (None: the built-in roles), recorded as a ``roles_loaded`` event.
+    roles_file: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -101,6 +103,7 @@ class Settings:
             bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
             gateway=GatewaySettings.from_env(),
             approval_hours=_hours_env("BO_APPROVAL_HOURS", 48.0),
+            roles_file=str(Path(roles_file).resolve()) if roles_file else None,
         )
 
     def role(self, name: str) -> Role:
