@@ -75,7 +75,9 @@ def cmd_db_grant(args: argparse.Namespace) -> int:
 
     db = Database(get_settings().database_url)
     try:
-        statements = plan_grants(db.engine, args.app_role) if args.print else apply_grants(db.engine, args.app_role)
+        statements = (
+            plan_grants(db.engine, args.app_role) if args.print else apply_grants(db.engine, args.app_role)
+        )
     finally:
         db.dispose()
     if args.print:
@@ -89,7 +91,9 @@ def add_audit_commands(sub: Any) -> None:
     audit = sub.add_parser("audit", help="audit trail integrity and security events").add_subparsers(
         dest="audit_command", required=True
     )
-    verify = audit.add_parser("verify", help="check the hash chains of the audit trail and the security events")
+    verify = audit.add_parser(
+        "verify", help="check the hash chains of the audit trail and the security events"
+    )
     verify.add_argument("--json", action="store_true")
     verify.add_argument(
         "--anchor", metavar="FILE", help="also check the tail anchored earlier (bo audit anchor)"
@@ -97,13 +101,17 @@ def add_audit_commands(sub: Any) -> None:
     verify.set_defaults(func=cmd_audit_verify)
     anchor = audit.add_parser("anchor", help="print the chain's tail as one JSON line, to store outside")
     anchor.set_defaults(func=cmd_audit_anchor)
-    events = audit.add_parser("events", help="security events, newest first (sign-ins, user changes, exports...)")
+    events = audit.add_parser(
+        "events", help="security events, newest first (sign-ins, user changes, exports...)"
+    )
     events.add_argument("--user", help="who acted or whom it concerned")
     events.add_argument("--kind")
     events.add_argument("--since", metavar="DATE", help="inclusive: YYYY-MM-DD or ISO datetime (UTC)")
     events.add_argument("--until", metavar="DATE", help="exclusive: YYYY-MM-DD or ISO datetime (UTC)")
     events.add_argument("--limit", type=int, default=200)
-    events.add_argument("--as", dest="as_user", metavar="USERNAME", help="read as this user (security:events)")
+    events.add_argument(
+        "--as", dest="as_user", metavar="USERNAME", help="read as this user (security:events)"
+    )
     events.add_argument("--json", action="store_true")
     events.set_defaults(func=cmd_audit_events)
 

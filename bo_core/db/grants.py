@@ -20,7 +20,14 @@ from bo_core.domain.errors import InputError
 
 APPEND_ONLY = ("audit_log", "security_events")
 # The gateway's status changes of a pending attempt (bo_core.services.gateway_status, gateway_ingest).
-TRANSACTION_UPDATABLE = ("uuid", "attempt_uuid", "result_code", "result_description", "status", "pending_reason")
+TRANSACTION_UPDATABLE = (
+    "uuid",
+    "attempt_uuid",
+    "result_code",
+    "result_description",
+    "status",
+    "pending_reason",
+)
 NO_DELETE = ("transactions", "approval_requests", "bulk_runs", "bulk_lines")
 READ_ONLY = ("alembic_version",)
 _ROLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -71,7 +78,9 @@ def plan_grants(engine: Engine, app_role: str) -> list[str]:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
         if exists is None:
-            raise InputError("--app-role", f"role {role!r} does not exist; create it first (CREATE ROLE ... LOGIN)")
+            raise InputError(
+                "--app-role", f"role {role!r} does not exist; create it first (CREATE ROLE ... LOGIN)"
+            )
         owner_like = conn.execute(
             text(
                 "SELECT bool_or(r.rolsuper OR pg_has_role(:r, t.tableowner, 'MEMBER')) "
@@ -85,7 +94,9 @@ def plan_grants(engine: Engine, app_role: str) -> list[str]:
                 f"{role!r} owns the tables (or is a superuser): the application role must be another role",
             )
         tables = list(
-            conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}).scalars()
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+            ).scalars()
         )
     if not tables:
         raise InputError("--app-role", f"schema {schema!r} has no tables: run `bo db upgrade` first")

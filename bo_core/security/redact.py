@@ -34,9 +34,7 @@ def redact_text(text: str) -> str:
 
 def _clean(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {
-            str(k): (REDACTED if _SECRET_KEY.search(str(k)) else _clean(v)) for k, v in value.items()
-        }
+        return {str(k): (REDACTED if _SECRET_KEY.search(str(k)) else _clean(v)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_clean(v) for v in value]
     if value is None or isinstance(value, bool | int | float):

@@ -38,7 +38,7 @@ def note_roles_loaded(ctx: Context) -> bool:
             .order_by(SecurityEvent.id.desc())
             .limit(1)
         ).first()
-    if last is not None and f'{last[0]}\n{digest}' == wanted and digest in (last[1] or ""):
+    if last is not None and f"{last[0]}\n{digest}" == wanted and digest in (last[1] or ""):
         return False
     events.record_security_event(
         ctx,

@@ -26,9 +26,9 @@ from bo_core.db.security_models import SessionRow
 from bo_core.security import events
 from bo_core.services.context import Context
 
-TOUCH_EVERY = timedelta(seconds=30)
+TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often
 # How an ending is recorded; any other reason (disabled, revoked...) is a revocation.
-_END_KINDS = {"sign_out": events.SIGN_OUT, "idle": events.SESSION_EXPIRED, "expired": events.SESSION_EXPIRED}  # last_seen_at is written at most this often
+_END_KINDS = {"sign_out": events.SIGN_OUT, "idle": events.SESSION_EXPIRED, "expired": events.SESSION_EXPIRED}
 
 
 @dataclass(frozen=True)

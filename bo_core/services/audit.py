@@ -78,7 +78,11 @@ def append(session: Session, record: AuditRecord) -> AuditRecord:
     """
     if record.channel is None:
         origin = current_origin()
-        record.channel, record.session_ref, record.os_user = origin.channel, origin.session_ref, origin.os_user
+        record.channel, record.session_ref, record.os_user = (
+            origin.channel,
+            origin.session_ref,
+            origin.os_user,
+        )
     record.hash_version = chain.CURRENT_VERSION
     key = audit_key(session.get_bind().engine.url)
     serialize_audit_appends(session)
@@ -117,7 +121,9 @@ class ChainWalk:
     gaps: list[tuple[int, int]] = field(default_factory=list)
     _key: bytes | None = None
 
-    def check(self, seq: int, version: int, prev_hash: str | None, stored: str | None, payload: str) -> str | None:
+    def check(
+        self, seq: int, version: int, prev_hash: str | None, stored: str | None, payload: str
+    ) -> str | None:
         """The problem with the next record, or ``None`` (then it becomes the tail)."""
         self.count += 1
         if seq != self.last_seq + 1:

@@ -10,13 +10,17 @@ with ``use_origin``; the chain writers read ``current_origin``.
 
 from __future__ import annotations
 
+import functools
 import getpass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from typing import ParamSpec, TypeVar
 
 CHANNELS = ("web", "cli", "webhook", "reconciler", "bulk")
+P = ParamSpec("P")
+R = TypeVar("R")
 SESSION_REF_LENGTH = 16
 
 
@@ -47,9 +51,20 @@ def session_ref(session_id: str | None) -> str | None:
 _CURRENT: ContextVar[Origin | None] = ContextVar("bo_origin", default=None)
 
 
+_fallback: Callable[[], Origin | None] | None = None
+
+
+def register_fallback(find: Callable[[], Origin | None]) -> None:
+    """The web registers how to tell a Streamlit script run (and its session) when nothing was set."""
+    global _fallback
+    _fallback = find
+
+
 def current_origin() -> Origin:
-    """The origin set by the entry point; a direct library call counts as the command line."""
+    """The origin set by the entry point, else the registered fallback's, else the command line."""
     found = _CURRENT.get()
+    if found is None and _fallback is not None:
+        found = _fallback()
     return found if found is not None else Origin("cli", os_user=os_user())
 
 
@@ -78,3 +93,17 @@ def as_channel(channel: str) -> Iterator[Origin]:
         yield origin
     finally:
         _CURRENT.reset(token)
+
+
+def through(channel: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a service whose every record goes through ``channel`` (bulk runs, the reconciler)."""
+
+    def wrap(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            with as_channel(channel):
+                return func(*args, **kwargs)
+
+        return run
+
+    return wrap

@@ -56,7 +56,12 @@ def assign(
         key = (username, node.merchant, node.channel or "")
         if s.get(UserScope, key) is None:
             events.record_security_event(
-                ctx, events.SCOPE_ASSIGNED, username=username, actor=actor, details=_node_details(node), session=s
+                ctx,
+                events.SCOPE_ASSIGNED,
+                username=username,
+                actor=actor,
+                details=_node_details(node),
+                session=s,
             )
             s.add(
                 UserScope(
@@ -85,7 +90,12 @@ def unassign(
         if found is not None:  # withdrawing what is not assigned changes nothing
             s.delete(found)
             events.record_security_event(
-                ctx, events.SCOPE_UNASSIGNED, username=username, actor=actor, details=_node_details(node), session=s
+                ctx,
+                events.SCOPE_UNASSIGNED,
+                username=username,
+                actor=actor,
+                details=_node_details(node),
+                session=s,
             )
         uow.commit()
     return user_scope(ctx, username, actor=actor)

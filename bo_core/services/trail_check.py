@@ -30,7 +30,10 @@ class TrailsReport:
         return data
 
     def lines(self) -> list[str]:
-        out = [_line("audit chain", "records", self.audit), _line("security events chain", "events", self.events)]
+        out = [
+            _line("audit chain", "records", self.audit),
+            _line("security events chain", "events", self.events),
+        ]
         for name, report in (("audit chain", self.audit), ("security events chain", self.events)):
             out.extend(f"{name}: sequence gap after seq={a} (next seq={b})" for a, b in report.gaps)
         return out

@@ -141,10 +141,13 @@ def get_user(ctx: Context, username: str, *, actor: Actor) -> User:
         return User.of(row)
 
 
+_Event = tuple[str, Actor, dict[str, object]]  # kind, who acted, details
+
+
 def _update(
     ctx: Context,
     username: str,
-    event: tuple[str, Actor, dict[str, object]] | None,
+    event: _Event | None,
     **changes: object,
 ) -> User:
     """Change the user's row; ``event`` (kind, actor, details) is recorded in the same transaction."""
@@ -176,7 +179,9 @@ def set_role(ctx: Context, username: str, role: str, *, actor: Actor) -> User:
         _unknown_role(ctx, role)
     before = get_user(ctx, username, actor=actor)
     changed = before.role != role
-    event = (events.ROLE_CHANGED, actor, {"from": before.role, "to": role}) if changed else None
+    event: _Event | None = (
+        (events.ROLE_CHANGED, actor, {"from": before.role, "to": role}) if changed else None
+    )
     user = _update(ctx, username, event, role=role)
     if before.role != role:
         _end_sessions(ctx, username, "role_changed")
@@ -201,7 +206,7 @@ def set_password(
     """Set a new password (never recorded: the event names who changed it, not what to)."""
     require(ctx, actor, Permission.USERS_MANAGE)
     check_password(ctx, password)
-    event = (events.PASSWORD_CHANGED, actor, {}) if record_event else None
+    event: _Event | None = (events.PASSWORD_CHANGED, actor, {}) if record_event else None
     user = _update(ctx, username, event, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
     _end_sessions(ctx, username, "password_changed")
     return user
