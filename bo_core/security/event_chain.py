@@ -81,6 +81,7 @@ def verify_events(session: Session, batch: int = 5000) -> ChainReport:
                 walk.count += 1
                 walk.unkeyed += 1
                 walk.last_seq = row.id
+                walk.tail_keyed = False
                 continue
             chained = True
             problem = walk.check(row.id, row.hash_version or 0, row.prev_hash, row.hash, hashed_payload(row))

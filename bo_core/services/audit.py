@@ -118,6 +118,7 @@ class ChainWalk:
     last_seq: int = 0
     unkeyed: int = 0
     keyed_seen: bool = False
+    tail_keyed: bool = False
     gaps: list[tuple[int, int]] = field(default_factory=list)
     _key: bytes | None = None
 
@@ -139,6 +140,7 @@ class ChainWalk:
             self.keyed_seen = True
         else:
             self.unkeyed += 1
+        self.tail_keyed = version != 0
         try:
             expected = chain.chain_hash(self.prev, payload, version, self._key)
         except ValueError as exc:
@@ -149,6 +151,11 @@ class ChainWalk:
         return None
 
     def report(self, ok: bool = True, seq: int | None = None, problem: str | None = None) -> ChainReport:
+        if ok and self.count and not self.tail_keyed:
+            # Older records are authenticated by the first keyed one after them (its MAC covers
+            # their last hash); `bo db upgrade` seals a trail that ends with them.
+            ok, seq = False, self.last_seq
+            problem = "the last record has no keyed MAC: the chain was rewritten without the key"
         return ChainReport(ok, self.count, seq, problem, tuple(self.gaps), self.unkeyed)
 
 

@@ -8,7 +8,9 @@ Revises: 0007_controls
   verifying as they were hashed; 1 for keyed records, see bo_core.services.chain);
 - security_events: ``target``, the same origin columns, and the chain columns
   (``prev_hash``, ``hash``, ``hash_version``); the events recorded before stay
-  unchained; the table becomes append-only like audit_log.
+  unchained; the table becomes append-only like audit_log;
+- a trail that ends with records written before is sealed by one keyed record
+  (bo_core.db.chain_seal): run this upgrade with the production BO_AUDIT_KEY.
 """
 
 import sqlalchemy as sa
@@ -63,6 +65,9 @@ def upgrade() -> None:
                 f"CREATE TRIGGER security_events_no_{action.lower()} BEFORE {action} ON security_events "
                 f"BEGIN SELECT RAISE(ABORT, 'security_events is append-only: {action} refused'); END"
             )
+    from bo_core.db.chain_seal import seal_trails
+
+    seal_trails(op.get_bind())
 
 
 def downgrade() -> None:
