@@ -7,6 +7,7 @@ can lift the append-only triggers) but not ``BO_AUDIT_KEY``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import stat
 from collections.abc import Iterator
@@ -209,7 +210,7 @@ def test_the_event_chain_links_each_event_to_the_previous_one(ctx: Context) -> N
     with ctx.db.uow() as uow:
         rows = list(uow.session.execute(select(SecurityEvent).order_by(SecurityEvent.id)).scalars())
         assert rows[0].prev_hash == chain.GENESIS
-        assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
         assert event_chain.verify_events(uow.session).ok
 
 
@@ -229,15 +230,16 @@ def test_the_upgrade_seals_a_trail_written_before_keyed_macs(db_url: str) -> Non
     with db.engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO audit_log (created_at, username, operation, parent_uuid, outcome, result_code, "
-                "message, prev_hash, hash) VALUES (:at, 'ann', 'refund', :p, 'refused', '000.000.000', 'old', "
-                ":g, :h)"
+                "INSERT INTO audit_log (created_at, username, operation, parent_uuid, outcome, "
+                "result_code, message, prev_hash, hash) VALUES (:at, 'ann', 'refund', :p, 'refused', "
+                "'000.000.000', 'old', :g, :h)"
             ),
             {"at": to_storage_text(old.created_at), "p": "a" * 32, "g": chain.GENESIS, "h": digest},
         )
         conn.execute(
             text(
-                "INSERT INTO security_events (created_at, kind, username, detail) VALUES (:at, 'sign_in', 'ann', '')"
+                "INSERT INTO security_events (created_at, kind, username, detail) "
+                "VALUES (:at, 'sign_in', 'ann', '')"
             ),
             {"at": to_storage_text(old.created_at)},
         )

@@ -146,7 +146,7 @@ def test_the_roles_file_is_recorded_with_its_sha256_once_per_change(ctx: Context
     roles.write_text(roles.read_text() + "\n# changed\n")
     assert note_roles_loaded(local)
     loaded = _all(ctx, kind="roles_loaded")
-    assert [e["details"]["sha256"] for e in loaded][0] == hashlib.sha256(roles.read_bytes()).hexdigest()
+    assert loaded[0]["details"]["sha256"] == hashlib.sha256(roles.read_bytes()).hexdigest()
     assert loaded[0]["target"] == str(roles) and len(loaded) == 2
 
 
