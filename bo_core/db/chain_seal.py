@@ -13,8 +13,9 @@ absent at this revision.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from bo_core.db.models import AuditRecord
 from bo_core.db.security_models import SecurityEvent
@@ -36,7 +37,7 @@ def seal_trails(conn: Connection) -> None:
 
 
 def _seal_audit(conn: Connection, key: bytes, now: datetime) -> None:
-    t = AuditRecord.__table__
+    t = cast(Table, AuditRecord.__table__)
     last = conn.execute(select(t.c.hash, t.c.hash_version).order_by(t.c.seq.desc()).limit(1)).first()
     if last is None or last.hash_version != 0:
         return
@@ -58,7 +59,7 @@ def _seal_audit(conn: Connection, key: bytes, now: datetime) -> None:
 
 
 def _seal_events(conn: Connection, key: bytes, now: datetime) -> None:
-    t = SecurityEvent.__table__
+    t = cast(Table, SecurityEvent.__table__)
     last = conn.execute(select(t.c.hash).order_by(t.c.id.desc()).limit(1)).first()
     if last is None or last.hash is not None:
         return
