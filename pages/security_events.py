@@ -8,8 +8,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from bo_core.security.events import KINDS
-from bo_core.services.security_log import list_events, parse_event_filters
+from bo_core.services.security_log import KINDS, list_events, parse_event_filters
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain

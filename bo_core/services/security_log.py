@@ -23,6 +23,7 @@ from bo_core.services.access import require
 from bo_core.services.context import Context
 
 MAX_LIMIT = 5000
+__all__ = ["KINDS", "EventFilters", "SecurityEventView", "list_events", "parse_event_filters"]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ Revises: 0007_controls
   (``prev_hash``, ``hash``, ``hash_version``); the events recorded before stay
   unchained; the table becomes append-only like audit_log;
 - a trail that ends with records written before is sealed by one keyed record
-  (bo_core.db.chain_seal): run this upgrade with the production BO_AUDIT_KEY.
+  (bo_core.security.chain_seal): run this upgrade with the production BO_AUDIT_KEY.
 """
 
 import sqlalchemy as sa
@@ -65,7 +65,7 @@ def upgrade() -> None:
                 f"CREATE TRIGGER security_events_no_{action.lower()} BEFORE {action} ON security_events "
                 f"BEGIN SELECT RAISE(ABORT, 'security_events is append-only: {action} refused'); END"
             )
-    from bo_core.db.chain_seal import seal_trails
+    from bo_core.security.chain_seal import seal_trails
 
     seal_trails(op.get_bind())
 
