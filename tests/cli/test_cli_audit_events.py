@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import os
+import subprocess
 
 from bo_core.services.context import Context
-from tests.cli.conftest import Bo
+from tests.cli.conftest import BO, Bo
 from tests.factories import add_tx, add_user
 
 
@@ -49,3 +51,15 @@ def test_db_grant_needs_postgresql_and_an_existing_role(ctx: Context, bo: Bo) ->
     assert run.code == 2
     assert ("PostgreSQL only" if ctx.db.is_sqlite else "does not exist") in run.stderr
     assert bo("db", "grant", "--app-role", "bad name;", "--print").code == 2
+
+
+def test_the_webhook_receiver_refuses_to_start_without_the_audit_key(sqlite_url: str) -> None:
+    from tests.gateway_support import opp_env
+
+    env = {**os.environ, **opp_env("http://127.0.0.1:9"), "BO_DATABASE_URL": sqlite_url}
+    env.pop("BO_AUDIT_KEY")
+    env.pop("BO_DEMO_MODE", None)
+    proc = subprocess.run(
+        [str(BO), "webhooks", "serve", "--port", "0"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2 and "BO_AUDIT_KEY" in proc.stderr
