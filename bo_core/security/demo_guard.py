@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from bo_core.db.models import LoginThrottle, TransactionRow, UserRow
+from bo_core.db.models import LoginThrottle, TransactionRow, UserRow, UserScope
 from bo_core.db.security_models import SessionRow, UserSecurity
 from bo_core.domain.errors import ConfigurationError
 from bo_core.security import events
@@ -61,6 +61,7 @@ def remove_demo_users(ctx: Context, *, actor: str | None = None) -> list[str]:
             s.execute(delete(SessionRow).where(SessionRow.username.in_(names)))
             s.execute(delete(UserSecurity).where(UserSecurity.username.in_(names)))
             s.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(names)))
+            s.execute(delete(UserScope).where(UserScope.username.in_(names)))
             s.execute(delete(UserRow).where(UserRow.username.in_(names)))
             events.record_security_event(
                 ctx, events.DEMO_USERS_REMOVED, actor=actor, detail=", ".join(sorted(names)), session=s

@@ -26,7 +26,7 @@ def test_users_remove_demo_deletes_only_demo_users(bo: Bo, ctx: Context) -> None
     add_user(ctx, "admin", "ada")
     run = bo("users", "remove-demo", "--json")
     assert run.code == 0
-    assert set(run.json["removed"]) == {"viewer", "analyst", "manager", "admin"}
+    assert set(run.json["removed"]) == {"viewer", "analyst", "manager", "admin", "analyst-eu"}
     assert [u.username for u in users.list_users(ctx, actor=SYSTEM)] == ["ada"]
     assert bo("users", "remove-demo", "--json").json["removed"] == []
 
