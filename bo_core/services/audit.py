@@ -54,7 +54,9 @@ _HASHED = (
 
 
 # Hash version 1 (keyed) adds the request's origin. A column added later joins a
-# new version's tuple here, never an existing one.
+# new version's tuple here (version 2 = version 1 + the new columns; raise
+# chain.CURRENT_VERSION), never an existing one: the records already written, and
+# the seal written by the 0012 migration, were hashed over exactly these fields.
 _HASHED_V1 = (*_HASHED, "channel", "session_ref", "os_user", "hash_version")
 _FIELDS_BY_VERSION = {0: _HASHED, chain.KEYED: _HASHED_V1}
 
@@ -62,7 +64,8 @@ _FIELDS_BY_VERSION = {0: _HASHED, chain.KEYED: _HASHED_V1}
 def hashed_payload(record: AuditRecord) -> str:
     """The canonical text of the fields the record's hash version covers."""
     version = record.hash_version or 0
-    content: dict[str, Any] = {name: getattr(record, name) for name in _FIELDS_BY_VERSION[version]}
+    fields = _FIELDS_BY_VERSION.get(version, _HASHED_V1)  # an unknown version fails in chain_hash
+    content: dict[str, Any] = {name: getattr(record, name) for name in fields}
     return chain.canonical(content)
 
 

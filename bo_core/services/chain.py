@@ -9,6 +9,9 @@ its hash was computed, so records written before a change keep verifying:
 - version 1: the same, followed by HMAC-SHA256 under ``BO_AUDIT_KEY`` of that
   text (``bo_core.security.audit_key``). Without the key nobody can recompute it.
 
+- a later version (when the hashed fields grow) is keyed the same way; each
+  chain's ``hashed_payload`` maps a version to its fields.
+
 A chain may start with version-0 records, never return to them after a keyed one.
 """
 
@@ -36,7 +39,7 @@ def chain_hash(prev_hash: str, payload: str, version: int, key: bytes | None) ->
     text = (prev_hash + payload).encode("utf-8")
     if version == 0:
         return hashlib.sha256(text).hexdigest()
-    if version != KEYED:
+    if version < KEYED or version > CURRENT_VERSION:
         raise ValueError(f"unknown hash version {version}")
     if not key:
         raise ValueError("a keyed record needs the audit key")

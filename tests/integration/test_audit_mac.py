@@ -267,3 +267,11 @@ def _plain_rehash_first(ctx: Context) -> None:
         conn.execute(
             update(table).where(table.c.seq == 1).values(hash=audit.record_digest(chain.GENESIS, record))
         )
+
+
+def test_an_unknown_hash_version_is_reported_not_a_crash(ctx: Context) -> None:
+    _refunds(ctx, 2)
+    with unguarded(ctx, "audit_log"), ctx.db.engine.begin() as conn:
+        conn.execute(update(AuditRecord.__table__).where(text("seq = 2")).values(hash_version=7))
+    report = verify_trails(ctx, actor=SYSTEM).audit
+    assert not report.ok and report.first_bad_seq == 2 and "unknown hash version" in (report.problem or "")
