@@ -41,6 +41,8 @@ if user.can(Permission.ANALYTICS_VIEW):
     pages["pages/risk.py"] = st.Page("pages/risk.py", title="Risk", icon="🚨")
 if user.can(Permission.USERS_MANAGE):
     pages["pages/users.py"] = st.Page("pages/users.py", title="Users", icon="👥")
+if user.can(Permission.SECURITY_EVENTS_VIEW):
+    pages["pages/security_events.py"] = st.Page("pages/security_events.py", title="Security events", icon="🛡️")
 pages["pages/account.py"] = st.Page("pages/account.py", title="My account", icon="🔑")
 
 navigation = st.navigation(list(pages.values()), position="hidden")

@@ -18,7 +18,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -285,35 +284,6 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from bo_core.services.audit import verify_audit_chain
-
-    if args.anchor is not None:
-        from bo_core.services.anchor import parse_anchor, verify_against_anchor
-
-        try:
-            text = Path(args.anchor).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError("--anchor", f"cannot read {args.anchor}: {exc.strerror}") from None
-        report = verify_against_anchor(_context(), parse_anchor(text), actor=SYSTEM)
-    else:
-        report = verify_audit_chain(_context(), actor=SYSTEM)
-    if args.json:
-        _emit(report.__dict__)
-    elif report.ok:
-        print(f"audit chain intact: {report.records} records")
-    else:
-        print(f"audit chain BROKEN at record seq={report.first_bad_seq}: {report.problem}")
-    return EXIT_OK if report.ok else EXIT_REFUSED
-
-
-def cmd_audit_anchor(args: argparse.Namespace) -> int:
-    from bo_core.services.anchor import audit_anchor
-
-    print(audit_anchor(_context(), actor=SYSTEM).to_json())
-    return EXIT_OK
-
-
 # --- parser -----------------------------------------------------------------
 
 
@@ -417,17 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_approvals(sub)
 
-    audit = sub.add_parser("audit", help="audit trail integrity").add_subparsers(
-        dest="audit_command", required=True
-    )
-    verify = audit.add_parser("verify", help="check the hash chain of the audit trail")
-    verify.add_argument("--json", action="store_true")
-    verify.add_argument(
-        "--anchor", metavar="FILE", help="also check the tail anchored earlier (bo audit anchor)"
-    )
-    verify.set_defaults(func=cmd_audit_verify)
-    anchor = audit.add_parser("anchor", help="print the chain's tail as one JSON line, to store outside")
-    anchor.set_defaults(func=cmd_audit_anchor)
+    from bo_core.cli_audit import add_audit_commands, add_db_commands
+
+    add_audit_commands(sub)  # bo audit verify | anchor | events
+    add_db_commands(db)  # bo db grant
     cli_ops.register(sub)  # bo bulk ..., bo analytics ...
 
     from bo_core.cli_gateway import add_commands
@@ -448,6 +411,11 @@ def _fail(code: int, message: str, as_json: bool, result_code: str | None = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bo_core.services.origin import Origin, os_user, set_origin
+
+    # Every record this process writes names the command line and the OS user
+    # (with --as USER: the command line acting for USER).
+    set_origin(Origin("cli", os_user=os_user()))
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     as_json = bool(getattr(args, "json", False))

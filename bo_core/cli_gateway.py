@@ -103,6 +103,11 @@ def cmd_webhooks_serve(args: argparse.Namespace) -> int:
     ctx = _context()
     if not ctx.settings.gateway.is_opp:
         raise InputError("BO_GATEWAY", "the webhook receiver needs BO_GATEWAY=opp and BO_WEBHOOK_SECRET")
+    from bo_core.security.audit_key import configured_key_problem
+
+    key_problem = None if ctx.settings.demo_mode else configured_key_problem()
+    if key_problem:  # the receiver writes audit records: production needs the chains' key
+        raise InputError("BO_AUDIT_KEY", key_problem)
     print(f"webhook receiver on http://{args.host}:{args.port}/webhooks/opp", flush=True)
     serve(ctx, args.host, args.port)
     return 0

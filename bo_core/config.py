@@ -82,6 +82,8 @@ class Settings:
     export_dir: str = ""
     export_max_rows: int = 1_000_000
     export_ttl_minutes: int = 30
+    # The roles file read (None: the built-in roles), recorded as a ``roles_loaded`` event.
+    roles_file: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -109,6 +111,7 @@ class Settings:
             export_dir=os.environ.get("BO_EXPORT_DIR", ""),
             export_max_rows=max(_int_env("BO_EXPORT_MAX_ROWS", 1_000_000), 1),
             export_ttl_minutes=max(_int_env("BO_EXPORT_TTL_MINUTES", 30), 1),
+            roles_file=str(Path(roles_file).resolve()) if roles_file else None,
         )
 
     def role(self, name: str) -> Role:

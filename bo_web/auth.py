@@ -24,13 +24,15 @@ import streamlit_authenticator as stauth
 from bo_core.config import get_settings
 from bo_core.domain.errors import AuthenticationError, ConfigurationError
 from bo_core.domain.permissions import Permission, Role
+from bo_core.security.audit_key import configured_key_problem
 from bo_core.security.keys import weak_key_reason
 from bo_core.security.origins import origin_allowed
 from bo_core.security.origins import setting_problems as origin_setting_problems
 from bo_core.services import users
 from bo_core.services.context import Context
+from bo_core.services.origin import session_ref
 from bo_web import websession
-from bo_web.context import get_ctx
+from bo_web.context import SESSION_REF, get_ctx
 from bo_web.factors import second_step
 from bo_web.flash import flash, keep, show_flash, show_kept
 
@@ -76,6 +78,12 @@ def startup_problems(ctx: Context) -> list[str]:
         problems.append(
             f"{weak} Set `[auth] cookie_key` in `.streamlit/secrets.toml` "
             "or the environment variable `BO_COOKIE_KEY`."
+        )
+    audit_key_problem = configured_key_problem()
+    if audit_key_problem:
+        problems.append(
+            f"{audit_key_problem} Set `BO_AUDIT_KEY` (e.g. `bo secrets generate`), and keep it with the "
+            "other secrets, not with the database."
         )
     problems.extend(origin_setting_problems(ctx.settings.allowed_origins, ctx.settings.allowed_hosts))
     if users.demo_users_exist(ctx):
@@ -199,6 +207,7 @@ def request_sign_out() -> None:
 
 
 def _forget_session() -> None:
+    st.session_state[SESSION_REF] = None
     for key in ("authentication_status", "username", "name", "roles"):
         st.session_state[key] = None
     keep("mfa_code", None)
@@ -210,6 +219,7 @@ def _current_user(ctx: Context) -> SessionUser | None:
     if found is None:
         return None
     live, _token = found
+    st.session_state[SESSION_REF] = session_ref(live.id)  # names this session in the audit records
     try:
         role = ctx.settings.role(live.role)
     except ConfigurationError:

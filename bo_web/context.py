@@ -1,12 +1,31 @@
-"""The service context for Streamlit, one per process and database URL."""
+"""The service context for Streamlit, one per process and database URL.
+
+Also tells the core where a script run's records come from: the web, and the
+signed-in session (``bo_core.services.origin``).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from bo_core.config import get_settings
 from bo_core.domain.errors import ConfigurationError
 from bo_core.services.context import Context, open_context
+from bo_core.services.origin import Origin, register_fallback
+
+SESSION_REF = "_bo_session_ref"  # set by the guard once the session is validated
+
+
+def _web_origin() -> Origin | None:
+    """Inside a Streamlit script run (callbacks included): the web, and this browser session."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    ref = st.session_state.get(SESSION_REF)
+    return Origin("web", session_ref=ref if isinstance(ref, str) else None)
+
+
+register_fallback(_web_origin)
 
 
 @st.cache_resource(show_spinner="Opening the database…")

@@ -28,6 +28,9 @@ pytest_plugins = ["tests.gateway_support"]  # the gateway sandbox fixtures
 # bcrypt's lowest cost keeps the hundreds of users the tests create cheap; the
 # production default stays 12. Subprocesses (CLI, streamlit) inherit it.
 os.environ.setdefault("BO_BCRYPT_ROUNDS", "4")
+# Production requires the audit chains' MAC key; every process of a test run shares this one
+# (tests of the generated key and of its absence remove it).
+os.environ.setdefault("BO_AUDIT_KEY", "test-audit-key-0123456789abcdef-0123456789abcdef")
 
 
 def postgres_base_url() -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -186,6 +187,11 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
     # The amount asked for, refused attempts included (``amount_minor``: what was booked).
     attempted_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Where the request came from (``bo_core.services.origin``) and how ``hash`` was computed.
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    session_ref: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    os_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash_version: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_audit_created_at", "created_at"),

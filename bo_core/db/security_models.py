@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bo_core.db.models import Base, BigId, LoginThrottle, UTCDateTime, utc
@@ -37,7 +37,11 @@ class SessionRow(Base):
 
 
 class SecurityEvent(Base):
-    """Sign-ins, failures, lockouts, sign-outs, revocations, credential changes. Append-only."""
+    """Sign-ins, user changes, roles files, exports, approval steps. Append-only, hash-chained.
+
+    ``id`` is the chain's sequence; ``username`` the user concerned (the target),
+    ``actor`` who acted. Events recorded before the chain existed have no hash.
+    """
 
     __tablename__ = "security_events"
 
@@ -48,9 +52,17 @@ class SecurityEvent(Base):
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    target: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    session_ref: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    os_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash_version: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_security_events_created", "created_at"),
+        Index("ix_security_events_kind", "kind", "created_at"),
         Index("ix_security_events_username", "username", "created_at"),
     )
 

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     ANALYTICS_VIEW = "analytics:view"
     USERS_MANAGE = "users:manage"
     OPERATIONS_APPROVE = "operations:approve"
+    SECURITY_EVENTS_VIEW = "security:events"
 
 
 def permission_for(operation: Operation) -> Permission:
@@ -95,7 +96,7 @@ rebill_total_limits = { "*" = "200000", JPY = "20000000", BHD = "80000" }
 
 [roles.admin]
 inherits = "manager"
-permissions = ["users:manage", "transactions:export_personal"]
+permissions = ["users:manage", "transactions:export_personal", "security:events"]
 rebill_limits = { "*" = "1000000", JPY = "100000000", BHD = "400000" }
 approval_above = {}
 rebill_max_count = 1000

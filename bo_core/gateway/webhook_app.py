@@ -16,6 +16,7 @@ from typing import Any
 
 from bo_core.gateway.crypto import WebhookDecryptError, decrypt
 from bo_core.services.context import Context
+from bo_core.services.origin import through
 
 MAX_BODY = 1024 * 1024
 WEBHOOK_ACTOR = "webhook"
@@ -75,6 +76,7 @@ def make_app(ctx: Context) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     return app
 
 
+@through("webhook")
 def store(ctx: Context, plaintext: bytes) -> tuple[int, dict[str, Any]]:
     """Store one decrypted notification; (HTTP status, JSON answer)."""
     from bo_core.services.gateway_ingest import ingest

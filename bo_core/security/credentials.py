@@ -104,12 +104,15 @@ def change_own_password(ctx: Context, username: str, current: str, new: str) -> 
     if new == current:
         raise InputError("New password", "must differ from the current one")
     # The user proved the current password; the change is theirs (no users:manage needed).
-    users.set_password(ctx, username, new, actor=SYSTEM)  # ends every session, this one included
+    # Ends every session, this one included; the change is recorded below as the user's own.
+    users.set_password(ctx, username, new, actor=SYSTEM, record_event=False)
     with ctx.db.uow(write=True) as uow:
         sec = _row(uow.session, username)
         sec.must_change_password = False
         sec.password_changed_at = ctx.now()
-        events.record_security_event(ctx, events.PASSWORD_CHANGED, username=username, session=uow.session)
+        events.record_security_event(
+            ctx, events.PASSWORD_CHANGED, username=username, actor=username, session=uow.session
+        )
         uow.commit()
 
 

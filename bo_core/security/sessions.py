@@ -27,6 +27,8 @@ from bo_core.security import events
 from bo_core.services.context import Context
 
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often
+# How an ending is recorded; any other reason (disabled, revoked...) is a revocation.
+_END_KINDS = {"sign_out": events.SIGN_OUT, "idle": events.SESSION_EXPIRED, "expired": events.SESSION_EXPIRED}
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def end(ctx: Context, token: str, reason: str, *, by_id: bool = False) -> None:
         row = uow.session.get(SessionRow, sid)
         if row is not None and row.ended_at is None:
             row.ended_at, row.end_reason = ctx.now(), reason[:32]
-            kind = events.SIGN_OUT if reason == "sign_out" else events.SESSION_REVOKED
+            kind = _END_KINDS.get(reason, events.SESSION_REVOKED)
             events.record_security_event(ctx, kind, username=row.username, detail=reason, session=uow.session)
         uow.commit()
 

@@ -22,6 +22,7 @@ from bo_core.domain.fields import OperationFields
 from bo_core.domain.money import Money, minor_to_str
 from bo_core.domain.permissions import Role
 from bo_core.domain.types import ApprovalState, Operation, Outcome
+from bo_core.security import events
 from bo_core.services import audit
 from bo_core.services.context import Context
 from bo_core.services.ledger import Position
@@ -106,6 +107,7 @@ def open_request(
     )
     s.add(request)
     s.flush()
+    _step_event(s, request, "requested", user.username, now)
     threshold = ctx.settings.role(user.role).approval_threshold(amount.currency)
     result = record(
         s,
@@ -145,7 +147,8 @@ def step_record(
     now: datetime,
     message: str,
 ) -> None:
-    """One audit record for an approval step (approved, rejected, cancelled, expired)."""
+    """One audit record and one security event for an approval step (approved, rejected, ...)."""
+    _step_event(s, request, step, username, now)
     audit.append(
         s,
         AuditRecord(
@@ -163,6 +166,22 @@ def step_record(
             result_code=rc.SUCCESS,
             message=message[:500],
         ),
+    )
+
+
+def _step_event(s: Session, request: ApprovalRequest, step: str, username: str, now: datetime) -> None:
+    details: dict[str, object] = {
+        "request_id": request.id,
+        "operation": request.operation,
+        "parent_uuid": request.parent_uuid,
+        "amount": minor_to_str(request.amount_minor, request.currency),
+        "currency": request.currency,
+        "requested_by": request.requested_by,
+    }
+    if request.reason:
+        details["reason"] = request.reason
+    events.record_event_at(
+        s, now, f"approval_{step}", actor=username, target=f"approval request {request.id}", details=details
     )
 
 

@@ -54,6 +54,7 @@ from bo_core.domain.types import Operation
 from bo_core.services import bulk_store as store
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
+from bo_core.services.origin import through
 
 __all__ = ["MalformedBulkFile", "content_hash", "execute", "parse_bulk_file", "run_file", "start_run"]
 
@@ -92,6 +93,7 @@ def start_run(
     return store._create_run(ctx, parsed, file_name, username, dry_run=dry_run)
 
 
+@through("bulk")
 def execute(ctx: Context, run_id: str, username: str, progress: Progress = _no_progress) -> store.RunReport:
     """Decide every undecided line of ``run_id`` as ``username`` (its uploader); see the module doc."""
     with ctx.db.uow() as uow:

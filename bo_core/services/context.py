@@ -30,9 +30,18 @@ def open_context(settings: Settings | None = None, *, migrate_if_needed: bool = 
 
     A PostgreSQL database is migrated only by ``bo db upgrade`` (an operator's
     decision); ``migrate_if_needed`` applies to SQLite only.
+    A database at the current revision records which roles file the process
+    runs with (``roles_loaded``, once per change of the file).
     """
     settings = settings or get_settings()
     db = Database(settings.database_url)
-    if migrate_if_needed and db.is_sqlite and not migrate.is_up_to_date(db.engine):
+    up_to_date = migrate.is_up_to_date(db.engine)
+    if migrate_if_needed and db.is_sqlite and not up_to_date:
         migrate.upgrade(db.engine)
-    return Context(db=db, settings=settings)
+        up_to_date = True
+    ctx = Context(db=db, settings=settings)
+    if up_to_date:
+        from bo_core.security.roles_record import note_roles_loaded
+
+        note_roles_loaded(ctx)
+    return ctx

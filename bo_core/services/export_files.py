@@ -168,7 +168,15 @@ def _build(
     }
     meta.write_text(json.dumps(sidecar), encoding="utf-8")
     detail = {"export": what, "filters": plain(filters), "rows": rows, "personal": personal}
-    record_security_event(ctx, EXPORT, username=str(actor), actor=str(actor), detail=json.dumps(detail))
+    record_security_event(
+        ctx,
+        EXPORT,
+        username=str(actor),
+        actor=str(actor),
+        target=what,
+        detail=json.dumps(detail),
+        details=detail,
+    )
     return export
 
 

@@ -27,6 +27,7 @@ from bo_core.services import gateway_status as gs
 from bo_core.services.access import require_system, role_of
 from bo_core.services.context import Context
 from bo_core.services.ledger import get_transaction, parse_uuid
+from bo_core.services.origin import through
 
 RECONCILER = "reconciler"
 NOT_FOUND_TEXT = "Cannot find transaction: the gateway never received this request (reconciliation)"
@@ -59,6 +60,7 @@ class _Pending:
     entity: str
 
 
+@through("reconciler")
 def reconcile(ctx: Context, older_than: float = 600, *, actor: Actor) -> ReconcileReport:
     """Query and finalize every pending back-office child older than ``older_than`` seconds.
 
@@ -176,6 +178,7 @@ def _apply(
         report.still_pending += 1
 
 
+@through("reconciler")
 def check_status(ctx: Context, uuid: str, *, actor: Actor) -> ReconcileReport:
     """ "Check status now" for one pending child (permission: the operation's own).
 

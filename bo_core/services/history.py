@@ -67,6 +67,10 @@ class HistoryEntry:
     result_code: str
     message: str
     idempotency_key: str | None
+    # Where the request came from (bo_core.services.origin); empty on records written before.
+    channel: str | None = None
+    session_ref: str | None = None
+    os_user: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``bo history --json`` shape (amounts as decimal strings, times in ISO 8601)."""

@@ -17,8 +17,13 @@ from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import NotFound, PermissionDenied
 from bo_core.domain.permissions import Permission
 from bo_core.domain.scope import Node, parse_node
+from bo_core.security import events
 from bo_core.services.access import require_scoped
 from bo_core.services.context import Context
+
+
+def _node_details(node: Node) -> dict[str, object]:
+    return {"merchant": node.merchant, "channel": node.channel}
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,14 @@ def assign(
             raise NotFound(f"No user named {str(username)[:64]!r}")
         key = (username, node.merchant, node.channel or "")
         if s.get(UserScope, key) is None:
+            events.record_security_event(
+                ctx,
+                events.SCOPE_ASSIGNED,
+                username=username,
+                actor=actor,
+                details=_node_details(node),
+                session=s,
+            )
             s.add(
                 UserScope(
                     username=username,
@@ -76,6 +89,14 @@ def unassign(
         found = s.get(UserScope, (username, node.merchant, node.channel or ""))
         if found is not None:  # withdrawing what is not assigned changes nothing
             s.delete(found)
+            events.record_security_event(
+                ctx,
+                events.SCOPE_UNASSIGNED,
+                username=username,
+                actor=actor,
+                details=_node_details(node),
+                session=s,
+            )
         uow.commit()
     return user_scope(ctx, username, actor=actor)
 

@@ -19,6 +19,7 @@ from bo_core.db.models import LoginThrottle, UserRow
 from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import InputError, NotFound
 from bo_core.domain.permissions import Permission
+from bo_core.security import events
 from bo_core.services.access import require
 from bo_core.services.context import Context
 
@@ -107,6 +108,14 @@ def create_user(
             created_at=ctx.now(),
         )
         uow.session.add(row)
+        events.record_security_event(
+            ctx,
+            events.USER_CREATED,
+            username=username,
+            actor=actor,
+            details={"role": role, "demo": demo},
+            session=uow.session,
+        )
         uow.commit()
         return User.of(row)
 
@@ -132,13 +141,27 @@ def get_user(ctx: Context, username: str, *, actor: Actor) -> User:
         return User.of(row)
 
 
-def _update(ctx: Context, username: str, **changes: object) -> User:
+_Event = tuple[str, Actor, dict[str, object]]  # kind, who acted, details
+
+
+def _update(
+    ctx: Context,
+    username: str,
+    event: _Event | None,
+    **changes: object,
+) -> User:
+    """Change the user's row; ``event`` (kind, actor, details) is recorded in the same transaction."""
     with ctx.db.uow(write=True) as uow:
         row = uow.session.get(UserRow, username)
         if row is None:
             raise NotFound(f"No user named {str(username)[:64]!r}")
         for key, value in changes.items():
             setattr(row, key, value)
+        if event is not None:
+            kind, actor, details = event
+            events.record_security_event(
+                ctx, kind, username=username, actor=actor, details=details, session=uow.session
+            )
         uow.commit()
         return User.of(row)
 
@@ -155,7 +178,11 @@ def set_role(ctx: Context, username: str, role: str, *, actor: Actor) -> User:
     if role not in ctx.settings.roles:
         _unknown_role(ctx, role)
     before = get_user(ctx, username, actor=actor)
-    user = _update(ctx, username, role=role)
+    changed = before.role != role
+    event: _Event | None = (
+        (events.ROLE_CHANGED, actor, {"from": before.role, "to": role}) if changed else None
+    )
+    user = _update(ctx, username, event, role=role)
     if before.role != role:
         _end_sessions(ctx, username, "role_changed")
     return user
@@ -163,20 +190,24 @@ def set_role(ctx: Context, username: str, role: str, *, actor: Actor) -> User:
 
 def disable_user(ctx: Context, username: str, *, actor: Actor) -> User:
     require(ctx, actor, Permission.USERS_MANAGE)
-    user = _update(ctx, username, active=False)
+    user = _update(ctx, username, (events.USER_DISABLED, actor, {}), active=False)
     _end_sessions(ctx, username, "disabled")
     return user
 
 
 def enable_user(ctx: Context, username: str, *, actor: Actor) -> User:
     require(ctx, actor, Permission.USERS_MANAGE)
-    return _update(ctx, username, active=True)
+    return _update(ctx, username, (events.USER_ENABLED, actor, {}), active=True)
 
 
-def set_password(ctx: Context, username: str, password: str, *, actor: Actor) -> User:
+def set_password(
+    ctx: Context, username: str, password: str, *, actor: Actor, record_event: bool = True
+) -> User:
+    """Set a new password (never recorded: the event names who changed it, not what to)."""
     require(ctx, actor, Permission.USERS_MANAGE)
     check_password(ctx, password)
-    user = _update(ctx, username, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
+    event: _Event | None = (events.PASSWORD_CHANGED, actor, {}) if record_event else None
+    user = _update(ctx, username, event, password_hash=hash_password(password, ctx.settings.bcrypt_rounds))
     _end_sessions(ctx, username, "password_changed")
     return user
 

@@ -39,7 +39,9 @@ from bo_core.services import (
     risk,
     scopes,
     search,
+    security_log,
     show,
+    trail_check,
     users,
 )
 from bo_core.services.context import Context
@@ -129,6 +131,11 @@ CALLS: dict[str, tuple[Call, str]] = {
     "anchor.verify_against_anchor": (
         lambda c, a, u: anchor.verify_against_anchor(c, anchor.Anchor(0, "0" * 64, "now"), actor=a),
         "history:view",
+    ),
+    "trail_check.verify_trails": (lambda c, a, u: trail_check.verify_trails(c, actor=a), "history:view"),
+    "security_log.list_events": (
+        lambda c, a, u: security_log.list_events(c, security_log.EventFilters(), actor=a),
+        "security:events",
     ),
     "users.list_users": (lambda c, a, u: users.list_users(c, actor=a), "users:manage"),
     "users.get_user": (lambda c, a, u: users.get_user(c, "target", actor=a), "users:manage"),

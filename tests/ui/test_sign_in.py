@@ -145,6 +145,7 @@ def test_sidebar_shows_name_role_and_sign_out(app: AppFactory, ui_ctx: Context) 
                 "Bulk runs",
                 "Risk",
                 "Users",
+                "Security events",
                 "My account",
             ],
         ),
