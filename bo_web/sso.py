@@ -19,6 +19,7 @@ import streamlit as st
 
 from bo_core.domain.errors import ConfigurationError
 from bo_core.security import sso
+from bo_core.security.keys import weak_key_reason
 from bo_core.security.sso_policy import SsoPolicy, policy_from_env
 from bo_core.services.context import Context
 from bo_web import websession
@@ -46,14 +47,19 @@ def policy(ctx: Context) -> SsoPolicy:
 
 
 def setting_problems(ctx: Context) -> list[str]:
-    """A malformed ``BO_SSO_*`` setting, when single sign-on is configured."""
+    """A malformed ``BO_SSO_*`` setting or a guessable ``cookie_secret``, when single sign-on is
+    configured (production mode refuses to start then, like for the session cookie key)."""
     if not providers():
         return []
+    problems = []
+    weak = weak_key_reason(str(st.secrets["auth"].get("cookie_secret") or ""))
+    if weak:
+        problems.append(f"`[auth] cookie_secret` (signs the identity cookie of single sign-on): {weak}")
     try:
         policy(ctx)
     except ConfigurationError as exc:
-        return [exc.message]
-    return []
+        problems.append(exc.message)
+    return problems
 
 
 def offer_sign_in() -> None:

@@ -48,7 +48,7 @@ def _secrets_file(workdir: Path, provider: str) -> Path:
     path.write_text(
         "[auth]\n"
         'redirect_uri = "http://localhost:{port}/oauth2callback"\n'
-        f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
+        f'cookie_secret = "{secrets.token_urlsafe(48)}"\n'
         'client_id = "bo-e2e"\n'
         f'client_secret = "{secrets.token_urlsafe(24)}"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
