@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bo_core.demo import create_demo_users
+from bo_core.demo import DEMO_USERS, create_demo_users
 from bo_core.domain.authorization import SYSTEM
 from bo_core.security import sessions
 from bo_core.security.keys import MIN_KEY_BITS, key_strength_bits, weak_key_reason
@@ -26,7 +26,7 @@ def test_users_remove_demo_deletes_only_demo_users(bo: Bo, ctx: Context) -> None
     add_user(ctx, "admin", "ada")
     run = bo("users", "remove-demo", "--json")
     assert run.code == 0
-    assert set(run.json["removed"]) == {"viewer", "analyst", "manager", "admin"}
+    assert set(run.json["removed"]) == {name for name, _role, _password in DEMO_USERS}
     assert [u.username for u in users.list_users(ctx, actor=SYSTEM)] == ["ada"]
     assert bo("users", "remove-demo", "--json").json["removed"] == []
 
