@@ -33,10 +33,13 @@ from sqlalchemy.orm import Session
 
 from bo_core.db.models import UserRow
 from bo_core.db.security_models import SsoSignIn, UserSecurity
+from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import AuthenticationError, InputError
+from bo_core.domain.permissions import Permission
 from bo_core.security import events
 from bo_core.security.sessions import end_all
 from bo_core.security.sso_policy import SsoPolicy
+from bo_core.services.access import require
 from bo_core.services.context import Context
 from bo_core.services.users import User, check_username
 
@@ -57,6 +60,39 @@ class SsoRefused(AuthenticationError):
 
 class IdentityNotFresh(AuthenticationError):
     """The identity is too old or was used already: sign in at the provider again."""
+
+
+def provision_user(
+    ctx: Context, username: str, role: str, *, name: str | None = None, email: str | None = None, actor: Actor
+) -> User:
+    """An administrator creates a user who signs in only through the identity provider: no
+    local password exists to leak, reset or guess (``bo users create ... --sso``)."""
+    require(ctx, actor, Permission.USERS_MANAGE)
+    username = check_username(username)
+    if role not in ctx.settings.roles:
+        raise InputError(
+            "Role", f"{str(role)[:32]!r} is unknown; use one of {', '.join(sorted(ctx.settings.roles))}"
+        )
+    if name is not None and (len(name) > 128 or not name.isprintable()):
+        raise InputError("Name", "must be printable and at most 128 characters")
+    if email is not None and (len(email) > 254 or "@" not in email or not email.isprintable()):
+        raise InputError("Email", "is not an email address")
+    with ctx.db.uow(write=True) as uow:
+        if uow.session.get(UserRow, username) is not None:
+            raise InputError("Username", f"{username!r} already exists")
+        row = UserRow(
+            username=username,
+            name=(name or username).strip(),
+            email=email,
+            role=role,
+            password_hash=NO_LOCAL_PASSWORD,
+            active=True,
+            is_demo=False,
+            created_at=ctx.now(),
+        )
+        uow.session.add(row)
+        uow.commit()
+        return User.of(row)
 
 
 def subject_of(claims: Mapping[str, object]) -> str:

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from bo_core.domain.authorization import SYSTEM
-from bo_core.domain.errors import AuthenticationError, ConfigurationError
+from bo_core.domain.errors import AuthenticationError, ConfigurationError, InputError, PermissionDenied
 from bo_core.security import events, sessions, sso
 from bo_core.security.sessions import ActiveSession
 from bo_core.security.sso import IdentityNotFresh, SsoRefused
@@ -173,3 +173,21 @@ def test_the_policy_is_read_from_the_environment_and_bad_settings_are_named() ->
     ]:
         with pytest.raises(ConfigurationError, match=name):
             policy_from_env(bad, {"analyst", "manager"})
+
+
+def test_an_administrator_provisions_a_user_without_a_local_password(ctx: Context) -> None:
+    admin = add_user(ctx, "admin")
+    viewer = add_user(ctx, "viewer")
+    for actor in (None, "", "ghost", viewer):
+        with pytest.raises(PermissionDenied):
+            sso.provision_user(ctx, "sally", "analyst", actor=actor)  # type: ignore[arg-type]
+    user = sso.provision_user(ctx, "sally", "analyst", name="Sally", actor=admin)
+    assert (user.username, user.role, user.active) == ("sally", "analyst", True)
+    for guess in (sso.NO_LOCAL_PASSWORD, "", "sally"):
+        with pytest.raises(AuthenticationError):
+            users.authenticate(ctx, "sally", guess)
+    assert sso.sign_in(ctx, _claims(ctx, "sally"), PRE_PROVISIONED).username == "sally"
+    with pytest.raises(InputError):
+        sso.provision_user(ctx, "sally", "analyst", actor=admin)
+    with pytest.raises(InputError):
+        sso.provision_user(ctx, "other", "superuser", actor=admin)
