@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page
 
 from bo_core.domain.authorization import SYSTEM
-from bo_core.services import users
+from bo_core.services import scopes, users
 from bo_core.services.execute import OperationRequest, run_operation
 from bo_web.safe import WORD_JOINER
 from tests.e2e.conftest import (
@@ -118,6 +118,7 @@ def hostile(app_server: Server, beacon: Beacon) -> Hostile:
     name = v("username")["link"][:128]
     users.create_user(ctx, f"mallory-{tag}", "admin", PASSWORDS["admin"], name=name, demo=True, actor=SYSTEM)
     PASSWORDS[f"mallory-{tag}"] = PASSWORDS["admin"]
+    scopes.assign(ctx, f"mallory-{tag}", "*", actor=SYSTEM)  # a new user sees no merchant until assigned
     return Hostile(parent, txid, f"mallory-{tag}")
 
 
