@@ -7,6 +7,8 @@ the provider's claim gives them at that sign-in. An identity bo does not know is
 
 from __future__ import annotations
 
+import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +134,9 @@ def test_a_disabled_bo_user_is_refused_although_the_provider_vouches(
     _sign_in_at_provider(page, sso_server.url, username)
     page.get_by_text("This account is disabled").wait_for(timeout=FIRST_VIEW_TIMEOUT_MS)
     assert events.SSO_REFUSED in [e.kind for e in events.list_security_events(ctx, username=username)]
+
+
+def test_the_app_is_ready_with_single_sign_on_configured(sso_server: Server) -> None:
+    with urllib.request.urlopen(f"{sso_server.url}/readyz", timeout=30) as answer:
+        assert answer.status == 200
+        assert json.loads(answer.read()) == {"ready": True, "problems": []}
