@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
@@ -191,3 +192,23 @@ def test_an_administrator_provisions_a_user_without_a_local_password(ctx: Contex
         sso.provision_user(ctx, "sally", "analyst", actor=admin)
     with pytest.raises(InputError):
         sso.provision_user(ctx, "other", "superuser", actor=admin)
+
+
+def test_one_identity_presented_by_many_at_once_opens_one_sign_in(ctx: Context) -> None:
+    add_user(ctx, "analyst", "twin")
+    claims = _claims(ctx, "twin")
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        try:
+            sso.sign_in(ctx, claims, PRE_PROVISIONED)
+            outcomes.append("signed in")
+        except IdentityNotFresh:
+            outcomes.append("used already")
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["signed in"] + ["used already"] * 11
