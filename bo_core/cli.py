@@ -108,6 +108,14 @@ def _read_password_stdin() -> str:
 def cmd_users_create(args: argparse.Namespace) -> int:
     from bo_core.services import users
 
+    if args.sso:  # single sign-on only: no local password
+        from bo_core.security.sso import provision_user
+
+        user = provision_user(
+            _context(), args.username, args.role, name=args.name, email=args.email, actor=SYSTEM
+        )
+        _print_user(user, args.json)
+        return EXIT_OK
     if not args.password_stdin:
         raise UsageError("--password-stdin is required (passwords are never taken as arguments)")
     user = users.create_user(
@@ -310,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument("--email")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument(
+        "--sso", action="store_true", help="signs in only through single sign-on (no password)"
+    )
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=cmd_users_create)
     ulist = users.add_parser("list", help="list users")

@@ -32,9 +32,10 @@ def cmd_secrets_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_users_remove_demo(args: argparse.Namespace) -> int:
+    from bo_core.domain.authorization import SYSTEM
     from bo_core.security.demo_guard import remove_demo_users
 
-    removed = remove_demo_users(_context(), actor="cli")
+    removed = remove_demo_users(_context(), actor=SYSTEM)
     if args.json:
         _emit({"removed": removed})
     else:

@@ -31,6 +31,7 @@ from bo_core.security.origins import setting_problems as origin_setting_problems
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.services.origin import session_ref
+from bo_web import sso as sso_web
 from bo_web import websession
 from bo_web.context import SESSION_REF, get_ctx
 from bo_web.factors import second_step
@@ -86,6 +87,7 @@ def startup_problems(ctx: Context) -> list[str]:
             "other secrets, not with the database."
         )
     problems.extend(origin_setting_problems(ctx.settings.allowed_origins, ctx.settings.allowed_hosts))
+    problems.extend(sso_web.setting_problems(ctx))
     if users.demo_users_exist(ctx):
         problems.append(
             "This database contains the demo users, whose passwords are public. "
@@ -177,6 +179,7 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
         show_flash()
     if ctx.settings.demo_mode:
         st.info(_demo_hint(), icon="🧪")
+    sso_web.offer_sign_in()
     with st.form("sign_in"):
         st.subheader("Sign in")
         username = st.text_input("Username", key="sign_in_username", autocomplete="username")
@@ -200,6 +203,13 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
         {"authentication_status": True, "username": user.username, "name": user.name, "roles": [user.role]}
     )
     st.rerun()
+
+
+def _single_sign_on(ctx: Context) -> None:
+    """Someone the identity provider just sent back: a bo session of their own, or the refusal
+    shown on the sign-in page (``bo_web.sso``, rules in ``bo_core.security.sso``)."""
+    if sso_web.adopt(ctx, _signing_key(ctx)):
+        st.rerun()
 
 
 def request_sign_out() -> None:
@@ -255,9 +265,11 @@ def gate(*, hold_cookie: bool = True) -> SessionUser:
         with cookie_slot:
             _write_cookie(ctx, None)
         flash("You are signed out.", "info")
+        sso_web.end_identity()
     user = _current_user(ctx)
     if user is None:
         _forget_session()
+        _single_sign_on(ctx)
         _sign_in_page(ctx, None)
         st.stop()
     held = websession.cookie_to_hold() if hold_cookie else None

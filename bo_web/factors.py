@@ -26,7 +26,7 @@ def second_step(ctx: Context, cookie_key: str, username: str) -> bool:
         return True
     live, token = found
     f = credentials.factors(ctx, username)
-    if f.must_change_password:
+    if f.must_change_password and live.method != "sso":  # no local password to change
         _change_password_form(ctx, cookie_key, username, forced=True, mfa_done=live.mfa_done)
         return False
     if st.session_state.get(_CODES):

@@ -10,6 +10,7 @@ from bo_web import bulk_view as view
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
+from bo_web.safe import md
 
 user = guard(__file__)
 ctx = get_ctx()
@@ -46,7 +47,7 @@ except bulk.MalformedBulkFile as exc:
     )
     st.stop()
 
-st.write(f"**{uploaded.name}**: {len(parsed.lines):,} lines.")
+st.markdown(f"**{md(uploaded.name)}**: {len(parsed.lines):,} lines.")  # a file name is data: inert
 if "dry" not in state:
     if st.button("Dry run", type="primary", key="bulk_dry_run", icon="🧪"):
         try:

@@ -24,7 +24,7 @@ class SessionRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), ForeignKey("users.username"))
-    method: Mapped[str] = mapped_column(String(16))  # password | oidc
+    method: Mapped[str] = mapped_column(String(16))  # password | sso
     created_at: Mapped[utc]
     last_seen_at: Mapped[utc]
     expires_at: Mapped[utc]
@@ -80,6 +80,22 @@ class UserSecurity(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigId, nullable=True)
     recovery_codes: Mapped[str] = mapped_column(Text, default="")  # space-separated SHA-256 hashes
     external_subject: Mapped[str | None] = mapped_column(String(255), nullable=True, unique=True)
+
+
+class SsoSignIn(Base):
+    """An OpenID Connect identity (issuer, subject, issue time, nonce) already used to sign in.
+
+    ``id`` is the SHA-256 of those values: the same identity never opens a second session.
+    Rows older than the accepted identity age are purged (such identities are refused anyway).
+    """
+
+    __tablename__ = "sso_sign_ins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[utc]
+
+    __table_args__ = (Index("ix_sso_sign_ins_created", "created_at"),)
 
 
 # Expired throttle rows are purged by their window start (see ``bo_core.security.throttle``).

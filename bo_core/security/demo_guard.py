@@ -12,8 +12,11 @@ from sqlalchemy import delete, select
 
 from bo_core.db.models import LoginThrottle, SavedViewRow, TransactionRow, UserRow, UserScope
 from bo_core.db.security_models import SessionRow, UserSecurity
+from bo_core.domain.authorization import Actor
 from bo_core.domain.errors import ConfigurationError
+from bo_core.domain.permissions import Permission
 from bo_core.security import events
+from bo_core.services.access import require
 from bo_core.services.context import Context
 
 
@@ -52,20 +55,26 @@ def check_demo_database(ctx: Context) -> None:
         raise ConfigurationError(problem)
 
 
-def remove_demo_users(ctx: Context, *, actor: str | None = None) -> list[str]:
-    """Delete every demo user (their sessions end; the audit trail keeps their name)."""
+def remove_demo_users(ctx: Context, *, actor: Actor) -> list[str]:
+    """Delete every demo user (their sessions, merchant scopes and saved views go with them;
+    the audit trail keeps their name).
+
+    The actor must hold ``users:manage`` (``SYSTEM`` at the command line)."""
+    require(ctx, actor, Permission.USERS_MANAGE)
     with ctx.db.uow(write=True) as uow:
         s = uow.session
         names = list(s.execute(select(UserRow.username).where(UserRow.is_demo)).scalars())
         if names:
             s.execute(delete(SessionRow).where(SessionRow.username.in_(names)))
             s.execute(delete(UserSecurity).where(UserSecurity.username.in_(names)))
+            s.execute(delete(UserScope).where(UserScope.username.in_(names)))
+            s.execute(delete(SavedViewRow).where(SavedViewRow.owner.in_(names)))
             s.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(names)))
             s.execute(delete(UserScope).where(UserScope.username.in_(names)))
             s.execute(delete(SavedViewRow).where(SavedViewRow.owner.in_(names)))
             s.execute(delete(UserRow).where(UserRow.username.in_(names)))
             events.record_security_event(
-                ctx, events.DEMO_USERS_REMOVED, actor=actor, detail=", ".join(sorted(names)), session=s
+                ctx, events.DEMO_USERS_REMOVED, actor=str(actor), detail=", ".join(sorted(names)), session=s
             )
         uow.commit()
     return sorted(names)

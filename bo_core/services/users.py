@@ -234,6 +234,13 @@ def demo_users_exist(ctx: Context) -> bool:
         return found is not None
 
 
+def remove_demo_users(ctx: Context, *, actor: Actor) -> list[str]:
+    """Delete the demo users (``bo users remove-demo``); the actor needs ``users:manage``."""
+    from bo_core.security.demo_guard import remove_demo_users as _remove
+
+    return _remove(ctx, actor=actor)
+
+
 def authenticator_credentials(ctx: Context) -> dict[str, dict[str, dict[str, object]]]:
     """Credentials in streamlit-authenticator's shape: active, not locked users only."""
     now = ctx.now()

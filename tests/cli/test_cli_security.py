@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bo_core.demo import DEMO_USERS, create_demo_users
 from bo_core.domain.authorization import SYSTEM
+from bo_core.domain.errors import AuthenticationError
 from bo_core.security import sessions
 from bo_core.security.keys import MIN_KEY_BITS, key_strength_bits, weak_key_reason
 from bo_core.services import users
@@ -47,3 +50,11 @@ def test_demo_users_are_not_added_to_a_database_with_real_users(bo: Bo, ctx: Con
     run = bo("demo", "--transactions", "10", "--users", "--json")
     assert run.code == 2
     assert not users.demo_users_exist(ctx)
+
+
+def test_users_create_sso_makes_a_user_without_a_password(bo: Bo, ctx: Context) -> None:
+    run = bo("users", "create", "sol", "--role", "analyst", "--sso", "--json")
+    assert run.code == 0 and run.json["username"] == "sol" and run.json["role"] == "analyst"
+    with pytest.raises(AuthenticationError):
+        users.authenticate(ctx, "sol", "")
+    assert bo("users", "create", "sol", "--role", "analyst", "--sso", "--json").code == 2

@@ -51,6 +51,7 @@ Call = Callable[[Context, Any, str], object]
 
 CALLS: dict[str, tuple[Call, str]] = {
     # service: (call with (ctx, actor, transaction uuid), the permission it needs)
+    "users.remove_demo_users": (lambda c, a, u: users.remove_demo_users(c, actor=a), "users:manage"),
     "search.search_page": (
         lambda c, a, u: search.search_page(c, SearchFilters(), actor=a),
         "transactions:view",

@@ -6,7 +6,7 @@ import pytest
 
 from bo_core.demo import DEMO_USERS, create_demo_users, ensure_demo
 from bo_core.domain.authorization import SYSTEM
-from bo_core.domain.errors import ConfigurationError
+from bo_core.domain.errors import ConfigurationError, PermissionDenied
 from bo_core.security import demo_guard, events, sessions
 from bo_core.services import users
 from bo_core.services.context import Context
@@ -53,3 +53,14 @@ def test_removing_the_demo_users_ends_their_sessions_and_keeps_real_users(ctx: C
     assert [u.username for u in users.list_users(ctx, actor=SYSTEM)] == ["ada"]
     assert sessions.validate(ctx, token) == sessions.Refusal("unknown")
     assert events.DEMO_USERS_REMOVED in [e.kind for e in events.list_security_events(ctx)]
+
+
+def test_removing_the_demo_users_needs_an_actor_who_manages_users(ctx: Context) -> None:
+    create_demo_users(ctx)
+    add_user(ctx, "manager", "mona")
+    for actor in (None, "", "ghost", "mona"):
+        with pytest.raises(PermissionDenied):
+            demo_guard.remove_demo_users(ctx, actor=actor)  # type: ignore[arg-type]
+    assert users.demo_users_exist(ctx)
+    assert demo_guard.remove_demo_users(ctx, actor=SYSTEM)
+    assert not users.demo_users_exist(ctx)

@@ -28,6 +28,7 @@ TABLES = {
     "user_security",
     "approval_requests",
     "user_scopes",
+    "sso_sign_ins",
 }
 
 
