@@ -8,8 +8,10 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+from bo_core.domain.confirmation import ConfirmThresholds, parse_thresholds
 from bo_core.domain.errors import ConfigurationError
 from bo_core.domain.permissions import Role, load_roles
+from bo_core.domain.reasons import DEFAULT_REASONS, parse_reason_list
 from bo_core.gateway.settings import GatewaySettings
 
 DEFAULT_SQLITE_PATH = Path.home() / ".local" / "share" / "bo" / "bo.sqlite3"
@@ -77,6 +79,9 @@ class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     # Four-eyes approval: an open request expires after this many hours.
     approval_hours: float = 48.0
+    # The operation dialog: a second confirmation above these amounts; refund/chargeback reasons.
+    confirm_above: ConfirmThresholds = field(default_factory=lambda: parse_thresholds(None))
+    operation_reasons: tuple[str, ...] = DEFAULT_REASONS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -101,6 +106,8 @@ class Settings:
             bcrypt_rounds=min(max(_int_env("BO_BCRYPT_ROUNDS", 12), 4), 31),
             gateway=GatewaySettings.from_env(),
             approval_hours=_hours_env("BO_APPROVAL_HOURS", 48.0),
+            confirm_above=parse_thresholds(os.environ.get("BO_CONFIRM_ABOVE")),
+            operation_reasons=parse_reason_list(os.environ.get("BO_OPERATION_REASONS")),
         )
 
     def role(self, name: str) -> Role:

@@ -28,6 +28,7 @@ def conditions(f: HistoryFilters, scope: Scope | None = None) -> list[ColumnElem
         (A.outcome, f.outcome),
         (A.merchant, f.merchant),
         (A.currency, f.currency),
+        (A.reason_code, f.reason),
     ):
         if value is not None:
             out.append(column == value)

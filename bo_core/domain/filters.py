@@ -203,6 +203,7 @@ class HistoryFilters:
     outcome: str | None = None  # "success" | "refused"
     merchant: str | None = None
     currency: str | None = None
+    reason: str | None = None  # a refund/chargeback reason code (``domain.reasons``)
 
 
 def _choice(field: str, value: object, allowed: list[str]) -> str | None:
@@ -223,6 +224,7 @@ def parse_history_filters(
     outcome: object = None,
     merchant: object = None,
     currency: object = None,
+    reason: object = None,
 ) -> HistoryFilters:
     """Validate raw input; raise ``InputError`` naming the first bad field."""
     start, end = parse_period(date_from, date_to)
@@ -234,4 +236,15 @@ def parse_history_filters(
         outcome=_choice("Outcome", outcome, [o.value for o in Outcome]),
         merchant=parse_label("Merchant", merchant, 64),
         currency=parse_currency(currency),
+        reason=_reason_code(reason),
     )
+
+
+def _reason_code(value: object) -> str | None:
+    """A reason code to filter by (any well-formed code: the list is configurable and changes)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    code = str(value).strip().lower()
+    if len(code) > 32 or not code.replace("_", "").isalnum() or not code.isascii():
+        raise InputError("Reason", f"{str(value)[:30]!r} is not a reason code such as duplicate")
+    return code

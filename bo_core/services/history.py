@@ -62,6 +62,8 @@ class HistoryEntry:
     result_code: str
     message: str
     idempotency_key: str | None
+    reason_code: str | None = None
+    reason_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``bo history --json`` shape (amounts as decimal strings, times in ISO 8601)."""
