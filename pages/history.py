@@ -64,6 +64,13 @@ with st.container(border=True):
     currency = c6.selectbox(
         "Currency", ["", *currencies], format_func=everything, key="h_currency", bind="query-params"
     )
+    reason = st.selectbox(
+        "Reason (refunds, chargebacks)",
+        ["", *ctx.settings.operation_reasons],
+        format_func=lambda r: fmt.reason(r) or "All",
+        key="h_reason",
+        bind="query-params",
+    )
     start = end = None
     if period == "custom":
         d1, d2 = st.columns(2)
@@ -80,6 +87,7 @@ try:
         outcome=outcome,
         merchant=merchant,
         currency=currency,
+        reason=reason,
     )
     # Totals and charts are analytics: shown to roles with analytics:view only.
     analytics = user.can(Permission.ANALYTICS_VIEW)
