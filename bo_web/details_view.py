@@ -61,10 +61,8 @@ def chain_members(details: TransactionDetails) -> list[tuple[TxView, str]]:
 
 def chain_label(view: TxView, relation: str) -> str:
     """``Child · Refund · ORD-1-RF3 · 1.00 EUR · 🟢 Success``: type, whole Transaction ID, amount, status."""
-    return " · ".join(
-        (relation, view.type_label, md(view.transaction_id), fmt.money(view.amount, view.currency))
-        + (fmt.status_badge(view.status),)
-    )
+    amount, status = fmt.money(view.amount, view.currency), fmt.status_badge(view.status)
+    return " · ".join((relation, view.type_label, md(view.transaction_id), amount, status))
 
 
 def _row(view: TxView, relation: str) -> dict[str, str]:

@@ -111,7 +111,7 @@ def confirmation_step(
         fields = step["fields"]
         st.markdown(f"Reason: {md(fmt.reason(fields.get('op_reason'), fields.get('op_note')))}")
     st.button(
-        f"Confirm {action_label(op, amount).lower()}",
+        f"Confirm {op.label.lower()} {fmt.money(amount)}" if amount is not None else "Confirm",
         key="op_confirm",
         type="primary",
         width="stretch",
