@@ -43,15 +43,16 @@ def settled_and_pending(details: TransactionDetails, key: str) -> tuple[Money | 
 def balances(details: TransactionDetails) -> None:
     """One metric per relevant balance; "Refunded" counts settled refunds only, pending shown apart."""
     tx = details.transaction
-    cols = st.columns(5)
-    for i, (key, label) in enumerate(fmt.balance_labels(tx.type).items()):
-        settled, pending = settled_and_pending(details, key)
-        with cols[i]:
-            st.metric(label, fmt.money(settled, tx.currency))
-            if pending is not None:
-                st.caption(
-                    f"{label} {fmt.money(settled, tx.currency)} · pending {fmt.money(pending, tx.currency)}"
-                )
+    # Side by side as wide as their values (never cut to "5,000.00 …"); a narrow screen wraps them.
+    with st.container(horizontal=True, gap="large", key="balances"):
+        for key, label in fmt.balance_labels(tx.type).items():
+            settled, pending = settled_and_pending(details, key)
+            with st.container(width="content"):
+                st.metric(label, fmt.money(settled, tx.currency), width="content")
+                if pending is not None:
+                    st.caption(
+                        f"{label} {fmt.money(settled, tx.currency)} · pending {fmt.money(pending, tx.currency)}"
+                    )
 
 
 def chain_members(details: TransactionDetails) -> list[tuple[TxView, str]]:

@@ -3,8 +3,8 @@
 An amount strictly above the threshold of its currency needs it. Thresholds
 are per currency in major units (``BO_CONFIRM_ABOVE``, e.g.
 ``*=1000,JPY=150000``); ``*`` applies to every currency without its own
-entry. The default is the equivalent of about 1,000 major units of the
-common currencies: ``*=1000`` and ``JPY=150000``.
+entry. The default is about the equivalent of 1,000 EUR, as the analyst's
+approval threshold: ``*=1000,JPY=150000,BHD=400``.
 
 ``run_operation`` refuses an unconfirmed request above the threshold, so a
 screen that forgot the step cannot book it.
@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from bo_core.domain.errors import ConfigurationError, InputError
 from bo_core.domain.money import Money, check_currency, exponent
 
-DEFAULT_CONFIRM_ABOVE = "*=1000,JPY=150000"
+DEFAULT_CONFIRM_ABOVE = "*=1000,JPY=150000,BHD=400"
 ANY = "*"
 
 

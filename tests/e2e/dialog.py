@@ -12,7 +12,7 @@ SUBMIT = ".st-key-op_submit button"
 
 def choose_reason(page: Page, dialog: Locator, label: str) -> None:
     """Pick ``label`` (``Requested by customer``) in the dialog's Reason box."""
-    dialog.locator(".st-key-op_reason [data-baseweb=select]").click()
+    dialog.locator(".st-key-op_reason").click()
     page.get_by_role("option", name=label, exact=True).click()
     wait_idle(page)
 
