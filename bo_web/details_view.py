@@ -94,6 +94,5 @@ def chain(details: TransactionDetails) -> None:
                 icon=":material/open_in_new:",
                 width="stretch",
                 wrap=True,
-                help=f"Open {view.uuid}",
             ):
                 st.switch_page("pages/details.py", query_params={"uuid": view.uuid})

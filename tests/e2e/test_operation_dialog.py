@@ -176,7 +176,8 @@ def test_nine_refunds_give_nine_distinct_links_in_the_order_of_the_chain(
     open_details(page, app_server, parent)
     members = page.locator(".st-key-chain_links [class*='st-key-open_']")
     expect(members).to_have_count(9)
-    links = [member.locator("button").first for member in members.all()]
+    expect(page.locator(".st-key-chain_links button")).to_have_count(9)
+    links = [member.locator("button") for member in members.all()]
     labels = [link.inner_text().strip() for link in links]
     assert len(set(labels)) == 9, labels
     for i, (label, txid) in enumerate(zip(labels, txids, strict=True)):
