@@ -50,9 +50,8 @@ def balances(details: TransactionDetails) -> None:
             with st.container(width="content"):
                 st.metric(label, fmt.money(settled, tx.currency), width="content")
                 if pending is not None:
-                    st.caption(
-                        f"{label} {fmt.money(settled, tx.currency)} · pending {fmt.money(pending, tx.currency)}"
-                    )
+                    done, waiting = fmt.money(settled, tx.currency), fmt.money(pending, tx.currency)
+                    st.caption(f"{label} {done} · pending {waiting}")
 
 
 def chain_members(details: TransactionDetails) -> list[tuple[TxView, str]]:
