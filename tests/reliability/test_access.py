@@ -103,6 +103,8 @@ def test_every_forbidden_pair_is_refused_through_bo_run(ctx: Context, db_url: st
         amount = AMOUNT.get(operation, "10.00")
         if amount:
             argv += ["--amount", amount]
+        if reason_for(operation):
+            argv += ["--reason", str(reason_for(operation))]
         proc = run_cli(db_url, *argv)
         return pair, proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
 
@@ -135,7 +137,8 @@ def test_disabled_user_cannot_act_and_cannot_sign_in(ctx: Context, role: str) ->
     channels = 2
     if cli_available():
         other = add_tx(ctx, "DB", 10_000)
-        proc = run_cli(ctx.db.url, "run", ALLOWED[role], other, "--as", name, "--amount", "10.00", "--json")
+        argv = ("run", ALLOWED[role], other, "--as", name, "--amount", "10.00", "--json")
+        proc = run_cli(ctx.db.url, *argv, "--reason", str(reason_for(ALLOWED[role])))
         assert proc.returncode == 1 and json.loads(proc.stdout)["result_code"] == rc.USER_DISABLED
         _check_refused_once(ctx, other, name, rc.USER_DISABLED)
         channels += 1

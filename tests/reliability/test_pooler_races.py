@@ -107,7 +107,7 @@ def test_sixteen_bo_processes_through_pgbouncer_stay_within_the_debit(
     user = add_user(ctx, "manager")
     parent = add_tx(ctx, "DB", 10_000)
     argvs = [
-        ["run", op, parent, "--as", user, "--amount", amount, "--json"]
+        ["run", op, parent, "--as", user, "--amount", amount, "--reason", "duplicate", "--json"]
         for op, amount in [("refund", "15.00"), ("chargeback", "50.00")] * (WORKERS // 2)
     ]
     barrier = threading.Barrier(len(argvs))
