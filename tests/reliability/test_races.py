@@ -229,7 +229,7 @@ def test_sixteen_bo_processes_refunding_and_charging_back_stay_within_the_debit(
     user = add_user(ctx, "manager")
     parent = add_tx(ctx, "DB", 10_000)
     argvs = [
-        ["run", op, parent, "--as", user, "--amount", amount, "--json"]
+        ["run", op, parent, "--as", user, "--amount", amount, "--reason", "duplicate", "--json"]
         for op, amount in [("refund", "15.00"), ("chargeback", "50.00")] * (WORKERS // 2)
     ]
     outcomes = _cli_race(db_url, argvs)
