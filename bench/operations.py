@@ -58,7 +58,11 @@ def refundable_parents(ctx: Context, count: int) -> list[tuple[str, str]]:
 def _refund(ctx: Context, parent: tuple[str, str]) -> bool:
     uuid, currency = parent
     request = OperationRequest(
-        operation="refund", parent_uuid=uuid, username=OPERATOR, amount=minor_to_str(1, currency)
+        operation="refund",
+        parent_uuid=uuid,
+        username=OPERATOR,
+        amount=minor_to_str(1, currency),
+        reason="requested_by_customer",
     )
     return run_operation(ctx, request).ok
 

@@ -247,6 +247,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         transaction_id=args.transaction_id,
         memo=args.memo,
         idempotency_key=args.idempotency_key,
+        reason=args.reason,
+        reason_note=args.reason_note,
+        reason_required=False,  # scripts written before reasons existed keep working
     )
     result = run_operation(_context(), request)
     if args.json:
@@ -275,6 +278,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         outcome=args.outcome,
         merchant=args.merchant,
         currency=args.currency,
+        reason=args.reason,
     )
     ctx = _context()
     if args.csv:
@@ -377,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--usage")
     run.add_argument("--transaction-id")
     run.add_argument("--memo")
+    run.add_argument("--reason", help="refund/chargeback: why (BO_OPERATION_REASONS)")
+    run.add_argument("--note", dest="reason_note", help="why, in words (required with --reason other)")
     run.add_argument("--idempotency-key")
     run.add_argument("--json", action="store_true")
     run.set_defaults(func=cmd_run)
@@ -389,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--outcome", choices=["success", "refused", "pending", "rejected", "awaiting_approval"])
     hist.add_argument("--merchant")
     hist.add_argument("--currency")
+    hist.add_argument("--reason", help="only attempts with this reason (refunds, chargebacks)")
     hist.add_argument("--limit", type=int, default=200)
     hist.add_argument("--as", dest="as_user", metavar="USERNAME", help="apply this user's scope and role")
     fmt = hist.add_mutually_exclusive_group()

@@ -23,7 +23,9 @@ from typing import IO, Any
 from bo_core.domain.errors import BoError, InputError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_AWAITING = 0, 1, 2, 3, 4
-_ALIASES = {"uuid": "parent_uuid", "as": "username"}
+_ALIASES = {"uuid": "parent_uuid", "as": "username", "note": "reason_note"}
+# A script confirms what it sends, and may leave the reason out, as ``bo run`` does.
+_NOT_FROM_LINES = {"confirmed", "reason_required"}
 _SEVERITY = (EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_AWAITING)
 
 
@@ -40,8 +42,8 @@ def _request(raw: str) -> Any:
         raise _BadLine(f"not a JSON object: {exc.msg}") from None
     if not isinstance(data, dict):
         raise _BadLine("not a JSON object")
-    fields = {f.name for f in dataclasses.fields(OperationRequest)}
-    values: dict[str, str] = {}
+    fields = {f.name for f in dataclasses.fields(OperationRequest)} - _NOT_FROM_LINES
+    values: dict[str, Any] = {}  # text only: the bool fields are not taken from lines
     for key, value in data.items():
         name = _ALIASES.get(key, key)
         if name not in fields:
@@ -57,7 +59,7 @@ def _request(raw: str) -> Any:
     ]
     if missing:
         raise _BadLine(f"missing {', '.join(missing)}")
-    return OperationRequest(**values)
+    return OperationRequest(**values, reason_required=False)
 
 
 def _code_of(outcome: str) -> int:

@@ -8,8 +8,10 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+from bo_core.domain.confirmation import ConfirmThresholds, parse_thresholds
 from bo_core.domain.errors import ConfigurationError
 from bo_core.domain.permissions import Role, load_roles
+from bo_core.domain.reasons import DEFAULT_REASONS, parse_reason_list
 from bo_core.gateway.settings import GatewaySettings
 
 DEFAULT_SQLITE_PATH = Path.home() / ".local" / "share" / "bo" / "bo.sqlite3"
@@ -84,6 +86,9 @@ class Settings:
     export_ttl_minutes: int = 30
     # The roles file read (None: the built-in roles), recorded as a ``roles_loaded`` event.
     roles_file: str | None = None
+    # The operation dialog: a second confirmation above these amounts; refund/chargeback reasons.
+    confirm_above: ConfirmThresholds = field(default_factory=lambda: parse_thresholds(None))
+    operation_reasons: tuple[str, ...] = DEFAULT_REASONS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -112,6 +117,8 @@ class Settings:
             export_max_rows=max(_int_env("BO_EXPORT_MAX_ROWS", 1_000_000), 1),
             export_ttl_minutes=max(_int_env("BO_EXPORT_TTL_MINUTES", 30), 1),
             roles_file=str(Path(roles_file).resolve()) if roles_file else None,
+            confirm_above=parse_thresholds(os.environ.get("BO_CONFIRM_ABOVE")),
+            operation_reasons=parse_reason_list(os.environ.get("BO_OPERATION_REASONS")),
         )
 
     def role(self, name: str) -> Role:

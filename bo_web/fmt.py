@@ -12,6 +12,7 @@ from bo_core.domain.balances import RELEVANT_BALANCES
 from bo_core.domain.errors import BoError
 from bo_core.domain.masking import mask_email, mask_name
 from bo_core.domain.money import Money
+from bo_core.domain.reasons import reason_label
 from bo_core.domain.types import Operation, Status, TxType
 
 STATUS_BADGE: dict[str, str] = {
@@ -88,6 +89,12 @@ def money(amount: Money | str | int | None, currency: str | None = None) -> str:
         return f"{amount} {currency or ''}".strip()
 
 
+def reason(code: str | None, note: str | None = None) -> str:
+    """``Requested by customer``; ``Other: phoned in`` (the note after the label)."""
+    label = reason_label(code)
+    return f"{label}: {note}" if label and note else label
+
+
 def status_badge(status: str) -> str:
     return STATUS_BADGE.get(status, status)
 
@@ -125,6 +132,7 @@ def history_rows(entries: list[Any]) -> list[dict[str, object]]:
             "Result code": e.result_code,
             "Amount": money(e.amount, e.currency) if e.amount and e.currency else "",
             "Transaction ID": e.transaction_id or "",
+            "Reason": reason(getattr(e, "reason_code", None), getattr(e, "reason_note", None)),
             "Message": e.message,
             "Available before": money(e.available_before, e.currency)
             if e.available_before and e.currency

@@ -1,4 +1,5 @@
-"""The operation dialog: one form, one idempotency key from opening to submit."""
+"""The operation dialog: one idempotency key from opening to submit; the fields and the
+confirmation step are in ``operation_form`` (no ``st.form``, so Enter never books)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from bo_core.domain.errors import BoError
-from bo_core.domain.fields import MEMO_MAX, TRANSACTION_ID_MAX, USAGE_MAX
+from bo_core.domain.reasons import NEEDS_REASON
 from bo_core.domain.result_codes import describe
 from bo_core.domain.types import Operation
 from bo_core.services.execute import (
@@ -19,14 +20,14 @@ from bo_core.services.execute import (
     suggest_transaction_id_for,
 )
 from bo_core.services.show import TransactionDetails
-from bo_web import fmt
+from bo_web import fmt, operation_form
 from bo_web.context import data_changed, get_ctx
 from bo_web.safe import md
 
 log = logging.getLogger(__name__)
 STATE = "op_dialog"
 UNKNOWN = "unknown"  # gateway mode: sent, outcome not known yet
-FIELDS = ("op_amount", "op_usage", "op_txid", "op_memo")
+FIELDS = operation_form.FIELDS
 AWAITING = "awaiting_approval"
 
 
@@ -49,6 +50,7 @@ def open_dialog(details: TransactionDetails, operation: str, username: str) -> N
     st.session_state[STATE] = {"operation": op.value, "uuid": tx.uuid, "key": uuidlib.uuid4().hex}
     st.session_state.update(
         {"op_amount": prefill_amount(details, op), "op_usage": "", "op_txid": txid, "op_memo": ""}
+        | ({"op_reason": "", "op_note": ""} if op in NEEDS_REASON else {})
     )
 
 
@@ -58,22 +60,31 @@ def close_dialog() -> None:
         st.session_state.pop(key, None)
 
 
-def _submit(state: dict[str, Any], username: str) -> None:
+def _submit(values: dict[str, Any], username: str, confirmed: bool) -> None:
+    """Run the operation with the dialog's ``values`` (``confirmed``: the second step was passed)."""
+    state = st.session_state.get(STATE)
+    if not state:
+        return
     op = Operation(state["operation"])
     request = OperationRequest(
         operation=op.value,
         parent_uuid=state["uuid"],
         username=username,
-        amount=st.session_state.get("op_amount") if op.takes_amount else None,
-        usage=st.session_state.get("op_usage") or None,
-        transaction_id=st.session_state.get("op_txid") or None,
-        memo=st.session_state.get("op_memo") or None,
+        amount=values.get("op_amount") if op.takes_amount else None,
+        usage=values.get("op_usage") or None,
+        transaction_id=values.get("op_txid") or None,
+        memo=values.get("op_memo") or None,
         idempotency_key=state["key"],
+        reason=(values.get("op_reason") or None) if op in NEEDS_REASON else None,
+        reason_note=(values.get("op_note") or None) if op in NEEDS_REASON else None,
+        confirmed=confirmed,
     )
+    state["rerun"] = True
     try:
         result = run_operation(get_ctx(), request)
     except BoError as exc:
         state["error"] = exc.message
+        st.session_state.update(values)  # the fields as submitted, to correct them
         return
     except Exception:
         log.exception("operation %s on %s failed unexpectedly", op.value, state["uuid"])
@@ -84,6 +95,8 @@ def _submit(state: dict[str, Any], username: str) -> None:
         return
     state.pop("error", None)
     state["result"] = result
+    if not result.ok:
+        st.session_state.update(values)
     if result.outcome != "refused":
         data_changed()  # booked, (gateway mode) sent, or awaiting approval: something was written
     if not result.ok and result.outcome not in (UNKNOWN, AWAITING):
@@ -141,29 +154,16 @@ def _form(details: TransactionDetails, op: Operation, state: dict[str, Any], use
         f"On {tx.type_label} {md(tx.transaction_id)} · {md(tx.currency)}"
         f" · available {md(fmt.money(available, tx.currency))}"
     )
+    if op in NEEDS_REASON and (line := operation_form.balance_line(details)):
+        st.caption(md(line))
     result: OperationResult | None = state.get("result")
     if result is not None and not result.ok and result.outcome != AWAITING:
         verb = "Rejected by the gateway" if result.outcome == "rejected" else "Refused"
         st.error(f"{verb}: {md(result.message)}\n\nResult code {md(result.result_code)}")
     if state.get("error"):
         st.error(md(state["error"]))
-    with st.form("op_form", border=False):
-        if op.takes_amount:
-            st.text_input(f"Amount ({md(tx.currency)})", key="op_amount", max_chars=40)
-        else:
-            st.info(f"A reversal releases the whole open amount: {md(fmt.money(available, tx.currency))}.")
-        st.text_input("Usage", key="op_usage", max_chars=USAGE_MAX, help="Statement descriptor, optional")
-        st.text_input(
-            "Transaction ID",
-            key="op_txid",
-            max_chars=TRANSACTION_ID_MAX,
-            help="Your reference for the new transaction",
-        )
-        st.text_area("Memo", key="op_memo", max_chars=MEMO_MAX, help="Internal note, optional")
-        submitted = st.form_submit_button(f"Submit {op.label.lower()}", type="primary")
-    if submitted:
-        _submit(state, username)
-        st.rerun()
+    step = operation_form.confirmation_step if state.get("confirm") else operation_form.fields_step
+    step(details, op, state, _submit, username, close_dialog)
 
 
 def render(details: TransactionDetails, username: str) -> None:
@@ -175,6 +175,11 @@ def render(details: TransactionDetails, username: str) -> None:
 
     @st.dialog(op.label, width="medium", on_dismiss=close_dialog)
     def dialog() -> None:
+        # Buttons in here rerun only the dialog (a fragment): after a booking or Cancel the
+        # whole page reruns, so balances, chain and history are current and a closed dialog goes.
+        current = st.session_state.get(STATE)
+        if current is None or current.pop("rerun", False):
+            st.rerun()
         result: OperationResult | None = state.get("result")
         if result is not None and (result.ok or result.outcome in (UNKNOWN, AWAITING)):
             _confirmation(result)

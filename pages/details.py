@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from bo_core.services import history
-from bo_core.services.show import TxView, show_transaction
-from bo_web import fmt, gateway_panel, operation_dialog
+from bo_core.services.show import show_transaction
+from bo_web import details_view, fmt, gateway_panel, operation_dialog
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
@@ -38,13 +38,7 @@ st.markdown(
     f" &nbsp;·&nbsp; {fmt.CASH_FLOW[tx.cash_flow]}"
 )
 
-summary = st.columns([2, 3, 2, 2])  # room for the whole 32-character UUID
-summary[0].markdown("**Transaction ID**")
-summary[0].code(tx.transaction_id, language=None)
-summary[1].markdown("**UUID**")
-summary[1].code(tx.uuid, language=None)
-summary[2].metric("Amount", fmt.money(tx.amount, tx.currency), help=f"Currency {md(tx.currency)}")
-summary[3].markdown(f"**Created**  \n{fmt.when(tx.created_at)}  \n**Merchant**  \n{md(tx.merchant)}")
+details_view.summary(details)
 
 ops = details.available_operations or []
 if ops:
@@ -63,9 +57,7 @@ if ops:
 gateway_panel.render_pending(ctx, details, user.username)
 
 st.subheader("Balances")
-balance_cols = st.columns(5)
-for i, (key, label) in enumerate(fmt.balance_labels(tx.type).items()):
-    balance_cols[i].metric(label, fmt.money(details.balances.get(key, "0"), tx.currency))
+details_view.balances(details)
 reserved = details.balances.get("awaiting_approval")
 if reserved is not None and reserved.minor:
     st.caption(
@@ -74,33 +66,8 @@ if reserved is not None and reserved.minor:
     )
 
 
-def chain_row(view: TxView, relation: str) -> dict[str, str]:
-    return {
-        "Relation": relation,
-        "Type": view.type_label,
-        "Status": fmt.status_badge(view.status),
-        "Amount": fmt.money(view.amount, view.currency),
-        "Transaction ID": view.transaction_id,
-        "Created (UTC)": fmt.when(view.created_at),
-        "By": view.created_by or view.source,
-    }
-
-
 st.subheader("Chain")
-chain = ([(details.parent, "Parent")] if details.parent else []) + [(c, "Child") for c in details.children]
-if chain:
-    st.dataframe(pd.DataFrame([chain_row(v, r) for v, r in chain]), hide_index=True)
-    links = st.columns(4)
-    for i, (view, relation) in enumerate(chain):
-        if links[i % len(links)].button(
-            f"Open {relation.lower()} {md(view.transaction_id)}",
-            key=f"open_{view.uuid}",
-            icon=":material/open_in_new:",
-            width="stretch",
-        ):
-            st.switch_page("pages/details.py", query_params={"uuid": view.uuid})
-else:
-    st.caption("No parent and no children.")
+details_view.chain(details)
 
 left, right = st.columns(2)
 with left:

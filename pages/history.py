@@ -61,6 +61,13 @@ with st.container(border=True):
     currency = c6.selectbox(
         "Currency", ["", *currencies], format_func=everything, key="h_currency", bind="query-params"
     )
+    reason = st.selectbox(
+        "Reason (refunds, chargebacks)",
+        ["", *ctx.settings.operation_reasons],
+        format_func=lambda r: fmt.reason(r) or "All",
+        key="h_reason",
+        bind="query-params",
+    )
     start = end = None
     if period == "custom":
         d1, d2 = st.columns(2)
@@ -84,6 +91,7 @@ try:
         currency=currency,
         min_attempted=min_attempted,
         max_attempted=max_attempted,
+        reason=reason,
     )
     # Totals and charts are analytics: shown to roles with analytics:view only.
     analytics = user.can(Permission.ANALYTICS_VIEW)

@@ -76,3 +76,8 @@ def add_tx(
         uow.session.add(row)
         uow.commit()
     return row.uuid
+
+
+def reason_for(operation: object) -> str | None:
+    """A valid reason for ``operation``: refunds and chargebacks need one (``domain.reasons``)."""
+    return "requested_by_customer" if operation in ("refund", "chargeback") else None

@@ -22,7 +22,9 @@ SQLITE_LOAD_CACHE_KIB = 262_144
 PG_INDEX_BUILD_MEMORY = "256MB"
 # Demo rows carry no gateway-mode columns (they stay NULL).
 COLUMNS: tuple[str, ...] = tuple(
-    c.name for c in TransactionRow.__table__.columns if c.name not in ("id", "pending_reason", "attempt_uuid")
+    c.name
+    for c in TransactionRow.__table__.columns
+    if c.name not in ("id", "pending_reason", "attempt_uuid", "reason_code", "reason_note")
 )
 
 

@@ -85,6 +85,7 @@ def conditions(
         (A.outcome, f.outcome),
         (A.merchant, f.merchant),
         (A.currency, f.currency),
+        (A.reason_code, f.reason),
     ):
         if value is not None:
             out.append(column == value)

@@ -118,6 +118,9 @@ class TransactionRow(Base):
     # while its attempt was in flight (before the gateway's id replaced it).
     pending_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
     attempt_uuid: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Refunds and chargebacks: why (one of the configured reasons) and, for "other", a note.
+    reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     __table_args__ = (
         Index("ix_tx_transaction_id", "transaction_id"),
@@ -183,6 +186,8 @@ class AuditRecord(Base):
     idempotency_key: Mapped[str | None] = mapped_column(
         String(IDEMPOTENCY_KEY_MAX), nullable=True, unique=True
     )
+    reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     # The amount asked for, refused attempts included (``amount_minor``: what was booked).
@@ -198,6 +203,7 @@ class AuditRecord(Base):
         Index("ix_audit_parent_uuid", "parent_uuid"),
         Index("ix_audit_username_created", "username", "created_at"),
         Index("ix_audit_child_uuid", "child_uuid"),
+        Index("ix_audit_reason_created", "reason_code", "created_at"),
     )
 
 
@@ -332,6 +338,8 @@ class ApprovalRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     result_code: Mapped[str | None] = mapped_column(String(11), nullable=True)
     message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     __table_args__ = (
         Index("ix_approval_parent_state", "parent_uuid", "state"),

@@ -14,7 +14,7 @@ operations can never overspend; REJECTED children count for nothing):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bo_core.domain.money import Money
 from bo_core.domain.types import Status, TxType
@@ -60,6 +60,15 @@ class Balances:
     for CP/DB/RB, reversible for a CB, zero for the rest."""
     awaiting_approval: Money | None = None
     """Reserved by open approval requests (already excluded from ``available``)."""
+    pending: Mapping[str, Money] = field(default_factory=dict)
+    """Of ``captured``, ``reversed``, ``refunded``, ``charged_back`` and ``chargeback_reversed``:
+    the part still PENDING (gateway in flight, or an open approval request). Those totals
+    count it, so they never overspend; what is settled is ``settled(name)``."""
+
+    def settled(self, name: str) -> Money:
+        """``name`` (e.g. ``refunded``) counting SUCCESS children only."""
+        total: Money = getattr(self, name)
+        return total - self.pending.get(name, Money.zero(total.currency))
 
     def amounts(self) -> dict[str, Money]:
         """The amounts by name (the keys of ``RELEVANT_BALANCES``, and ``awaiting_approval``)."""
@@ -72,6 +81,7 @@ class Balances:
             "chargeback_reversed": self.chargeback_reversed,
             "available": self.available,
             "awaiting_approval": self.awaiting_approval or Money.zero(self.amount.currency),
+            **{f"{name}_pending": value for name, value in self.pending.items()},
         }
 
     def as_dict(self) -> dict[str, str]:
@@ -94,6 +104,10 @@ def _total(items: Iterable[TxFacts], tx_type: TxType, currency: str) -> Money:
         if item.type is tx_type and item.status is not Status.REJECTED:
             total = total + item.amount
     return total
+
+
+def _pending(items: Iterable[TxFacts], tx_type: TxType, currency: str) -> Money:
+    return _total((i for i in items if i.status is Status.PENDING), tx_type, currency)
 
 
 def _count(items: Iterable[TxFacts], tx_type: TxType) -> int:
@@ -139,6 +153,15 @@ def compute_balances(
         available = zero if cr_count else parent.amount - cr_children
     if available.minor < 0:
         available = zero
+    pending = {
+        "captured": _pending(children, TxType.CP, cur),
+        "reversed": _pending(children, TxType.RV, cur),
+        "refunded": _pending(children, TxType.RF, cur),
+        "charged_back": _pending(children, TxType.CB, cur),
+        "chargeback_reversed": _pending(children, TxType.CR, cur)
+        if parent.type is TxType.CB
+        else _pending((cr for _, cr in live_crs), TxType.CR, cur),
+    }
     return Balances(
         amount=parent.amount,
         captured=captured,
@@ -151,4 +174,5 @@ def compute_balances(
         open_chargeback_count=open_cbs,
         chargeback_reversal_count=cr_count,
         available=available,
+        pending=pending,
     )

@@ -205,6 +205,7 @@ class HistoryFilters:
     currency: str | None = None
     min_attempted: str | None = None  # attempted amount, decimal string, major units
     max_attempted: str | None = None
+    reason: str | None = None  # a refund/chargeback reason code (``domain.reasons``)
 
 
 def _choice(field: str, value: object, allowed: list[str]) -> str | None:
@@ -227,6 +228,7 @@ def parse_history_filters(
     currency: object = None,
     min_attempted: object = None,
     max_attempted: object = None,
+    reason: object = None,
 ) -> HistoryFilters:
     """Validate raw input; raise ``InputError`` naming the first bad field."""
     start, end = parse_period(date_from, date_to)
@@ -245,4 +247,15 @@ def parse_history_filters(
         currency=cur,
         min_attempted=None if low is None else str(low),
         max_attempted=None if high is None else str(high),
+        reason=_reason_code(reason),
     )
+
+
+def _reason_code(value: object) -> str | None:
+    """A reason code to filter by (any well-formed code: the list is configurable and changes)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    code = str(value).strip().lower()
+    if len(code) > 32 or not code.replace("_", "").isalnum() or not code.isascii():
+        raise InputError("Reason", f"{str(value)[:30]!r} is not a reason code such as duplicate")
+    return code

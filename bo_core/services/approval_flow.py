@@ -21,6 +21,7 @@ from bo_core.domain.errors import OperationRefused
 from bo_core.domain.fields import OperationFields
 from bo_core.domain.money import Money, minor_to_str
 from bo_core.domain.permissions import Role
+from bo_core.domain.reasons import OperationReason
 from bo_core.domain.types import ApprovalState, Operation, Outcome
 from bo_core.security import events
 from bo_core.services import audit
@@ -50,6 +51,7 @@ class RecordFn(Protocol):
         outcome: Outcome | None = None,
         result_code: str | None = None,
         amount: Money | None = None,
+        reason: OperationReason | None = None,
     ) -> OperationResult: ...
 
 
@@ -86,6 +88,7 @@ def open_request(
     key: str | None,
     now: datetime,
     record: RecordFn,
+    reason: OperationReason | None = None,
 ) -> OperationResult:
     """Store the validated operation as an open request and audit it; nothing is booked."""
     parent = pos.row
@@ -104,6 +107,8 @@ def open_request(
         requested_by=user.username,
         requested_at=now,
         expires_at=now + timedelta(hours=ctx.settings.approval_hours),
+        reason_code=reason.code if reason else None,
+        reason_note=reason.note if reason else None,
     )
     s.add(request)
     s.flush()
@@ -124,6 +129,7 @@ def open_request(
         outcome=Outcome.AWAITING_APPROVAL,
         result_code=rc.AWAITING_APPROVAL,
         amount=amount,
+        reason=reason,
     )
     return replace(result, request_id=request.id)
 
@@ -162,6 +168,8 @@ def step_record(
             currency=request.currency,
             amount_minor=request.amount_minor,
             transaction_id=request.transaction_id,
+            reason_code=request.reason_code,
+            reason_note=request.reason_note,
             outcome=Outcome.SUCCESS.value,
             result_code=rc.SUCCESS,
             message=message[:500],

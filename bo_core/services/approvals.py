@@ -30,6 +30,7 @@ from bo_core.domain.errors import InputError, NotFound, OperationRefused, Permis
 from bo_core.domain.fields import parse_fields
 from bo_core.domain.money import Money, minor_to_str
 from bo_core.domain.permissions import Permission, Role, permission_for
+from bo_core.domain.reasons import OperationReason
 from bo_core.domain.types import ApprovalState, Operation, Outcome
 from bo_core.services import approval_flow, gateway_send
 from bo_core.services.access import require_scoped, scope_in
@@ -69,6 +70,9 @@ class ApprovalView:
     outcome: str | None
     result_code: str | None
     message: str | None
+    reason_code: str | None = None
+    """Refund or chargeback: the operation's reason (not the rejection's, which is ``reason``)."""
+    reason_note: str | None = None
 
     @classmethod
     def of(cls, r: ApprovalRequest) -> ApprovalView:
@@ -91,6 +95,8 @@ class ApprovalView:
             outcome=r.outcome,
             result_code=r.result_code,
             message=r.message,
+            reason_code=r.reason_code,
+            reason_note=r.reason_note,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,6 +228,8 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
         if requester is None:  # users are never deleted; kept for the type checker
             raise NotFound(f"No user named {request.requested_by!r}")
         fields = parse_fields(request.usage, request.transaction_id, request.memo)
+        # The reason was validated when the request was opened; it travels unchanged.
+        reason = OperationReason(request.reason_code, request.reason_note) if request.reason_code else None
         amount_text = minor_to_str(request.amount_minor, request.currency) if operation.takes_amount else None
         again = OperationRequest(operation.value, parent.uuid, approver.username, amount=amount_text)
         request.decided_by = approver.username
@@ -263,11 +271,12 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
                 refused,
                 message=f"Approved request {rid} refused at execution: {refused.message}",
                 attempted=Money(request.amount_minor, request.currency),
+                reason=reason,
             )
             _store_outcome(request, result.outcome, result.result_code, result.message, None)
             uow.commit()
             return ApprovalView.of(request)
-        child = _child(parent, operation, amount, txid, fields, requester.username, now)
+        child = _child(parent, operation, amount, txid, fields, requester.username, now, reason)
         if ctx.settings.gateway.is_opp:
             gateway_send.mark_attempt(child)  # committed as the attempt before the call
         _insert(s, child)
@@ -293,6 +302,7 @@ def approve(ctx: Context, request_id: int | str, *, actor: Actor) -> ApprovalVie
             None,
             message=f"{operation.label} booked: request {rid} of {requester.username} "
             f"approved by {approver.username}",
+            reason=reason,
         )
         _store_outcome(request, result.outcome, result.result_code, result.message, child.uuid)
         uow.commit()

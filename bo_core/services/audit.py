@@ -60,7 +60,16 @@ _HASHED_WHEN_SET = ("attempted_minor",)
 # new version's tuple here (version 2 = version 1 + the new columns; raise
 # chain.CURRENT_VERSION), never an existing one: the records already written, and
 # the seal written by the 0012 migration, were hashed over exactly these fields.
-_HASHED_V1 = (*_HASHED, *_HASHED_WHEN_SET, "channel", "session_ref", "os_user", "hash_version")
+_HASHED_V1 = (
+    *_HASHED,
+    *_HASHED_WHEN_SET,
+    "reason_code",
+    "reason_note",
+    "channel",
+    "session_ref",
+    "os_user",
+    "hash_version",
+)
 _FIELDS_BY_VERSION = {0: _HASHED, chain.KEYED: _HASHED_V1}
 
 

@@ -50,6 +50,7 @@ from bo_core.domain.errors import (
     PermissionDenied,
 )
 from bo_core.domain.permissions import permission_for
+from bo_core.domain.reasons import NEEDS_REASON, OTHER
 from bo_core.domain.types import Operation
 from bo_core.services import bulk_store as store
 from bo_core.services.context import Context
@@ -186,13 +187,27 @@ def _dry_run(
 
 
 def _memo(row: BulkLine) -> str | None:
-    parts = [p for p in (row.memo, f"Reason: {row.reason}" if row.reason else None) if p]
+    """The memo; a ``reason`` on a line whose operation takes none is kept in it as text."""
+    note = row.reason if row.reason and Operation(row.operation) not in NEEDS_REASON else None
+    parts = [p for p in (row.memo, f"Reason: {note}" if note else None) if p]
     return "\n".join(parts) or None
+
+
+def _reason(ctx: Context, row: BulkLine) -> tuple[str | None, str | None]:
+    """The ``reason`` cell as (code, note): ``duplicate``, ``other: phoned in`` (a configured code,
+    optionally ``: note``); any other text is the note of reason ``other`` (older files wrote free text)."""
+    if not row.reason:
+        return None, None
+    code, sep, note = row.reason.partition(":")
+    if code.strip().lower() in ctx.settings.operation_reasons:
+        return code.strip().lower(), (note.strip() or None) if sep else None
+    return OTHER, row.reason
 
 
 def _decide(ctx: Context, row: BulkLine, file_sha: str, username: str, *, dry_run: bool) -> store.LineResult:
     try:
         parent = _parent_uuid(ctx, row)
+        reason, note = _reason(ctx, row)
         result = run_operation(
             ctx,
             OperationRequest(
@@ -204,6 +219,9 @@ def _decide(ctx: Context, row: BulkLine, file_sha: str, username: str, *, dry_ru
                 transaction_id=row.transaction_id,
                 memo=_memo(row),
                 idempotency_key=idempotency_key(file_sha, row.line),
+                reason=reason if Operation(row.operation) in NEEDS_REASON else None,
+                reason_note=note if Operation(row.operation) in NEEDS_REASON else None,
+                reason_required=False,  # files written before reasons existed keep working
             ),
         )
     except (DatabaseUnavailable, ConfigurationError):

@@ -44,6 +44,7 @@ from bo_core.domain.errors import (
 from bo_core.domain.fields import OperationFields, parse_fields, parse_idempotency_key
 from bo_core.domain.money import Money, parse_amount
 from bo_core.domain.permissions import Permission, Role
+from bo_core.domain.reasons import OperationReason, parse_reason
 from bo_core.domain.types import Operation, Outcome, Source, Status, TxType
 from bo_core.services import approval_flow, audit, gateway_send
 from bo_core.services.access import require_scoped, scope_in
@@ -69,6 +70,13 @@ class OperationRequest:
     memo: str | None = None
     idempotency_key: str | None = None
     currency: str | None = None
+    reason: str | None = None
+    """Refund and chargeback: one of the configured reasons (``domain.reasons``)."""
+    reason_note: str | None = None
+    confirmed: bool = True
+    """False until the user confirmed an amount above ``BO_CONFIRM_ABOVE`` (the dialog's second step)."""
+    reason_required: bool = True
+    """False for the command line and bulk files, which may leave the reason out (``domain.reasons``)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,13 @@ def run_operation(
     parent_uuid = parse_uuid(request.parent_uuid)
     fields = parse_fields(request.usage, request.transaction_id, request.memo)
     key = parse_idempotency_key(request.idempotency_key)
+    reason = parse_reason(
+        operation,
+        request.reason,
+        request.reason_note,
+        ctx.settings.operation_reasons,
+        required=request.reason_required,
+    )
     if not isinstance(request.username, str) or not request.username.strip():
         raise InputError("User", "is required")
     if len(request.username.strip()) > USERNAME_MAX or not request.username.strip().isprintable():
@@ -135,7 +150,7 @@ def run_operation(
     last_error: Exception | None = None
     for _ in range(MAX_ATTEMPTS):
         try:
-            result = _attempt(ctx, operation, parent_uuid, fields, key, request, checkpoint)
+            result = _attempt(ctx, operation, parent_uuid, fields, key, request, checkpoint, reason)
             if result.outcome != Outcome.PENDING:
                 return result
             # Gateway mode: the attempt is committed; send it (once) or report its state now.
@@ -172,6 +187,7 @@ def _attempt(
     key: str | None,
     request: OperationRequest,
     checkpoint: Checkpoint,
+    reason: OperationReason | None = None,
 ) -> OperationResult:
     with ctx.db.uow(write=True) as uow:
         s = uow.session
@@ -200,6 +216,9 @@ def _attempt(
                 raise denied
             role = ctx.settings.role(user.role)
             amount = _decide(ctx, operation, pos, role, request, now)
+            unconfirmed = ctx.settings.confirm_above.refusal(amount, request.confirmed)
+            if unconfirmed is not None:
+                raise unconfirmed  # nothing written: the unit of work rolls back
             waits = approval_flow.needs_approval(role, amount)
             if waits:
                 approval_flow.refuse_second_open_request(s, parent.uuid, operation)
@@ -212,24 +231,26 @@ def _attempt(
                 )
         except OperationRefused as refused:
             attempted = _attempted(operation, pos, request)
-            result = _record(s, now, user, operation, pos, None, fields, key, refused, attempted=attempted)
+            result = _record(
+                s, now, user, operation, pos, None, fields, key, refused, attempted=attempted, reason=reason
+            )
             checkpoint("audit_written")
             checkpoint("before_commit")
             uow.commit()
             return result
         if waits:
             result = approval_flow.open_request(
-                s, ctx, user, operation, pos, amount, fields, key, now, _record
+                s, ctx, user, operation, pos, amount, fields, key, now, _record, reason
             )
             checkpoint("before_commit")
             uow.commit()
             return result
-        child = _child(parent, operation, amount, txid, fields, user.username, now)
+        child = _child(parent, operation, amount, txid, fields, user.username, now, reason)
         if ctx.settings.gateway.is_opp:
             gateway_send.mark_attempt(child)
         _insert(s, child)
         checkpoint("child_written")
-        result = _record(s, now, user, operation, pos, child, fields, key, None)
+        result = _record(s, now, user, operation, pos, child, fields, key, None, reason=reason)
         checkpoint("audit_written")
         checkpoint("before_commit")
         uow.commit()
@@ -342,6 +363,7 @@ def _child(
     fields: OperationFields,
     username: str,
     now: datetime,
+    reason: OperationReason | None = None,
 ) -> TransactionRow:
     return TransactionRow(
         uuid=uuidlib.uuid4().hex,
@@ -369,6 +391,8 @@ def _child(
         created_at=now,
         source=Source.BACK_OFFICE.value,
         created_by=username,
+        reason_code=reason.code if reason else None,
+        reason_note=reason.note if reason else None,
     )
 
 
@@ -388,8 +412,12 @@ def _record(
     result_code: str | None = None,
     amount: Money | None = None,
     attempted: Money | None = None,
+    reason: OperationReason | None = None,
 ) -> OperationResult:
     parent = before.row
+    text = message or (refused.message if refused else _booked(operation, child))
+    if reason is not None:
+        text = f"{text} (reason: {reason.code})"  # the message is hashed: the reason is covered
     # The parent is locked: its children are the ones read before plus the one just written.
     after = before.with_child(child).balances if child is not None else before.balances
     record = AuditRecord(
@@ -410,9 +438,11 @@ def _record(
         outcome=(outcome or _outcome(refused, child)).value,
         result_code=result_code
         or (refused.result_code if refused else (child.result_code if child else rc.SUCCESS)),
-        message=(message or (refused.message if refused else _booked(operation, child)))[:500],
+        message=text[:500],
         idempotency_key=key,
         attempted_minor=child.amount_minor if child else _minor(attempted or amount),
+        reason_code=reason.code if reason else None,
+        reason_note=reason.note if reason else None,
     )
     audit.append(s, record)
     return _result_from(record, replayed=False)

@@ -71,6 +71,8 @@ class HistoryEntry:
     channel: str | None = None
     session_ref: str | None = None
     os_user: str | None = None
+    reason_code: str | None = None
+    reason_note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``bo history --json`` shape (amounts as decimal strings, times in ISO 8601)."""

@@ -72,6 +72,8 @@ class TxSummary:
     created_at: datetime
     parent_uuid: str | None
     source: str
+    reason_code: str | None = None  # refunds and chargebacks
+    reason_note: str | None = None
 
 
 @dataclass(frozen=True)

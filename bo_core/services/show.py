@@ -54,6 +54,9 @@ class TxView:
     source: str
     created_by: str | None
     pending_reason: str | None = None
+    reason_code: str | None = None
+    """Refunds and chargebacks: why (``domain.reasons``), and the note that goes with it."""
+    reason_note: str | None = None
 
     @classmethod
     def of(cls, row: TransactionRow) -> TxView:
@@ -88,6 +91,8 @@ class TxView:
             source=row.source,
             created_by=row.created_by,
             pending_reason=row.pending_reason,
+            reason_code=row.reason_code,
+            reason_note=row.reason_note,
         )
 
 

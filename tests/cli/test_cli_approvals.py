@@ -10,7 +10,7 @@ from tests.factories import add_tx, add_user
 def _request(ctx: Context, bo: Bo, amount: str = "1500.00") -> tuple[str, str, int]:
     parent = add_tx(ctx, "DB", 500_000)
     analyst = add_user(ctx, "analyst")
-    run = bo("run", "refund", parent, "--as", analyst, "--amount", amount, "--json")
+    run = bo("run", "refund", "--reason", "duplicate", parent, "--as", analyst, "--amount", amount, "--json")
     assert run.code == 4, run.stderr
     assert run.json["outcome"] == "awaiting_approval" and isinstance(run.json["request_id"], int)
     return parent, analyst, run.json["request_id"]

@@ -14,7 +14,8 @@ LINE_KEYS = {"line", "outcome", "result_code", "message", "uuid"}
 
 def write_file(tmp_path: Path, rows: list[str], name: str = "refunds.csv") -> Path:
     path = tmp_path / name
-    path.write_bytes(("parent_uuid;operation;amount\r\n" + "".join(r + "\r\n" for r in rows)).encode())
+    text = "parent_uuid;operation;amount;reason\r\n" + "".join(r + ";duplicate\r\n" for r in rows)
+    path.write_bytes(text.encode())
     return path
 
 

@@ -76,7 +76,18 @@ def test_run_success_prints_result_and_exits_zero(ctx: Context, bo: Bo) -> None:
     analyst = add_user(ctx, "analyst")
     debit = add_tx(ctx, "DB", 2_000)
     run = bo(
-        "run", "refund", debit, "--as", analyst, "--amount", "5.00", "--transaction-id", "RF-CLI-1", "--json"
+        "run",
+        "refund",
+        "--reason",
+        "duplicate",
+        debit,
+        "--as",
+        analyst,
+        "--amount",
+        "5.00",
+        "--transaction-id",
+        "RF-CLI-1",
+        "--json",
     )
     assert run.code == 0, run.stderr
     for key in ("uuid", "transaction_id", "result_code", "status", "message"):
@@ -89,7 +100,7 @@ def test_run_success_prints_result_and_exits_zero(ctx: Context, bo: Bo) -> None:
 def test_run_refusal_prints_json_and_exits_one(ctx: Context, bo: Bo) -> None:
     analyst = add_user(ctx, "analyst")
     debit = add_tx(ctx, "DB", 2_000)
-    run = bo("run", "refund", debit, "--as", analyst, "--amount", "25.00", "--json")
+    run = bo("run", "refund", "--reason", "duplicate", debit, "--as", analyst, "--amount", "25.00", "--json")
     assert run.code == 1
     assert run.json["result_code"] == "700.400.200" and run.json["uuid"] is None
     assert bo("show", debit, "--json").json["children"] == []
@@ -98,7 +109,7 @@ def test_run_refusal_prints_json_and_exits_one(ctx: Context, bo: Bo) -> None:
 def test_run_permission_denied_exits_one_with_code(ctx: Context, bo: Bo) -> None:
     viewer = add_user(ctx, "viewer")
     debit = add_tx(ctx, "DB", 2_000)
-    run = bo("run", "refund", debit, "--as", viewer, "--amount", "1.00", "--json")
+    run = bo("run", "refund", "--reason", "duplicate", debit, "--as", viewer, "--amount", "1.00", "--json")
     assert run.code == 1 and run.json["result_code"] == "800.900.301"
 
 
@@ -106,7 +117,7 @@ def test_run_bad_amount_is_input_error_exit_two_and_writes_nothing(ctx: Context,
     analyst = add_user(ctx, "analyst")
     debit = add_tx(ctx, "DB", 2_000)
     for bad in ("1e3", "-5", "abc", "1.234", "0"):
-        run = bo("run", "refund", debit, "--as", analyst, "--amount", bad, "--json")
+        run = bo("run", "refund", "--reason", "duplicate", debit, "--as", analyst, "--amount", bad, "--json")
         assert run.code == 2, (bad, run.stdout)
         assert "Amount" in run.json["error"]
     assert bo("history", "--json").json == []
@@ -115,7 +126,9 @@ def test_run_bad_amount_is_input_error_exit_two_and_writes_nothing(ctx: Context,
 def test_run_unknown_operation_and_unknown_uuid(ctx: Context, bo: Bo) -> None:
     analyst = add_user(ctx, "analyst")
     assert bo("run", "teleport", "0" * 32, "--as", analyst).code == 2
-    missing = bo("run", "refund", "f" * 32, "--as", analyst, "--amount", "1", "--json")
+    missing = bo(
+        "run", "refund", "--reason", "duplicate", "f" * 32, "--as", analyst, "--amount", "1", "--json"
+    )
     assert missing.code == 1 and missing.json["result_code"] == "700.100.100"
 
 
@@ -131,8 +144,8 @@ def test_idempotency_key_replays_first_result(ctx: Context, bo: Bo) -> None:
 def test_history_json_and_csv_list_attempts(ctx: Context, bo: Bo) -> None:
     analyst = add_user(ctx, "analyst")
     debit = add_tx(ctx, "DB", 2_000)
-    bo("run", "refund", debit, "--as", analyst, "--amount", "1", "--json")
-    bo("run", "refund", debit, "--as", analyst, "--amount", "100", "--json")
+    bo("run", "refund", "--reason", "duplicate", debit, "--as", analyst, "--amount", "1", "--json")
+    bo("run", "refund", "--reason", "duplicate", debit, "--as", analyst, "--amount", "100", "--json")
     entries = bo("history", "--json").json
     assert sorted(e["outcome"] for e in entries) == ["refused", "success"]
     refused = bo("history", "--outcome", "refused", "--json").json
@@ -144,7 +157,7 @@ def test_history_json_and_csv_list_attempts(ctx: Context, bo: Bo) -> None:
 def test_audit_verify_passes_on_untouched_trail(ctx: Context, bo: Bo) -> None:
     analyst = add_user(ctx, "analyst")
     debit = add_tx(ctx, "DB", 2_000)
-    bo("run", "refund", debit, "--as", analyst, "--amount", "1", "--json")
+    bo("run", "refund", "--reason", "duplicate", debit, "--as", analyst, "--amount", "1", "--json")
     run = bo("audit", "verify", "--json")
     assert run.code == 0 and run.json["ok"] is True and run.json["records"] == 1
 

@@ -46,7 +46,8 @@ def full_offer(bo: Bo, tx_type: str, *extra: str) -> dict[str, Any]:
 
 
 def run(bo: Bo, op: str, uuid: str, user: str = "admin", *args: str) -> dict[str, Any]:
-    return dict(bo("run", op, uuid, "--as", user, *args, "--json").json)
+    reason = ("--reason", "duplicate") if op in ("refund", "chargeback") else ()
+    return dict(bo("run", op, uuid, "--as", user, *reason, *args, "--json").json)
 
 
 @pytest.fixture

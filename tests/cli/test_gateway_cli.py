@@ -71,7 +71,20 @@ def test_reconcile_waits_for_the_grace_period_then_rejects_what_the_gateway_neve
     analyst = add_user(opp, "analyst")
     db = parent_at_gateway(sandbox, opp, "DB", "40.00")
     sandbox.faults({"kind": "error_before_booking"})
-    sent = bo(opp, "run", "refund", db, "--as", analyst, "--amount", "40.00", "--json", **env)
+    sent = bo(
+        opp,
+        "run",
+        "refund",
+        "--reason",
+        "duplicate",
+        db,
+        "--as",
+        analyst,
+        "--amount",
+        "40.00",
+        "--json",
+        **env,
+    )
     assert sent.code == 3
     assert bo(opp, "gateway", "reconcile", "--json", **env).json["checked"] == 0  # younger than 600 s
     done = bo(opp, "gateway", "reconcile", "--older-than", "0", "--json", **env).json

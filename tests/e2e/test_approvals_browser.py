@@ -39,7 +39,7 @@ def test_the_requester_has_no_approve_button_and_another_manager_approves(
     ctx = app_server.ctx
     # An old, large debit: outside the newest rows other browser tests pick from.
     parent = add_tx(ctx, "DB", 5_000_000, created_at=ctx.now() - timedelta(days=400))
-    request = OperationRequest("refund", parent, "manager", amount="30000.00")
+    request = OperationRequest("refund", parent, "manager", amount="30000.00", reason="requested_by_customer")
     rid = run_operation(ctx, request).request_id
     assert rid is not None
     second = add_user(ctx, "manager", f"manager-{uuid.uuid4().hex[:6]}")

@@ -54,10 +54,10 @@ def test_bulk_upload_dry_run_execute_and_reupload_books_each_line_once(
     over = one.balances["available"].decimal  # after the first line, more than what is left
     path = tmp_path / "faulty-shipment.csv"
     path.write_text(
-        "parent_uuid;operation;amount;memo\r\n"
-        f"{one.transaction.uuid};refund;{a1};faulty shipment\r\n"
-        f"{one.transaction.uuid};refund;{over};faulty shipment\r\n"
-        f"{two.transaction.uuid};refund;{a2};faulty shipment\r\n",
+        "parent_uuid;operation;amount;memo;reason\r\n"
+        f"{one.transaction.uuid};refund;{a1};faulty shipment;requested_by_customer\r\n"
+        f"{one.transaction.uuid};refund;{over};faulty shipment;requested_by_customer\r\n"
+        f"{two.transaction.uuid};refund;{a2};faulty shipment;requested_by_customer\r\n",
         encoding="utf-8",
     )
     parents = [one.transaction.uuid, two.transaction.uuid]

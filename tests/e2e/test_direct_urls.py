@@ -47,6 +47,7 @@ def secrets(fresh_server: Server) -> tuple[str, list[str]]:
             amount=part_of(details.balances["available"].to_str(), tx.currency),
             transaction_id=refund_txid,
             idempotency_key=uuid.uuid4().hex,
+            reason="requested_by_customer",
         ),
     )
     assert result.ok and result.uuid, result.message

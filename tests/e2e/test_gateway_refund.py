@@ -19,6 +19,7 @@ from bo_core.services.context import Context
 from bo_core.services.show import show_transaction
 from tests.conftest import make_context
 from tests.e2e.conftest import ROOT, NewPage, _free_port, _wait_healthy, sign_in, wait_idle
+from tests.e2e.dialog import submit
 from tests.gateway_support import SandboxProcess, children_at_gateway, in_opp_mode, opp_env, parent_at_gateway
 
 pytestmark = pytest.mark.e2e
@@ -79,8 +80,7 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
 
     page.locator(".st-key-op_refund button").click()
     dialog = page.get_by_role("dialog")
-    dialog.locator(".st-key-op_amount input").fill("10.00")
-    dialog.get_by_role("button", name="Submit refund").click()
+    submit(page, dialog, "Refund", "10.00", "EUR")
     expect(dialog.get_by_text("Refund booked")).to_be_visible(timeout=60_000)
     [sent] = children_at_gateway(sandbox, debit)
     assert (sent["paymentType"], sent["amount"]) == ("RF", "10.00")
@@ -91,8 +91,7 @@ def test_a_refund_reaches_the_sandbox_and_check_status_now_resolves_an_unknown_o
     sandbox.faults({"kind": "timeout_after_booking", "on": "RF", "seconds": 9.0})  # books first
     page.locator(".st-key-op_refund button").click()
     dialog = page.get_by_role("dialog")
-    dialog.locator(".st-key-op_amount input").fill("5.00")
-    dialog.get_by_role("button", name="Submit refund").click()
+    submit(page, dialog, "Refund", "5.00", "EUR")
     expect(dialog.get_by_text("outcome unknown at the gateway").first).to_be_visible(timeout=60_000)
     dialog.locator(".st-key-dialog_close button").click()
     wait_idle(page)

@@ -113,6 +113,7 @@ def hostile(app_server: Server, beacon: Beacon) -> Hostile:
             memo=v("opmemo")["link"],
             usage=v("opusage")["bare"][:127],
             idempotency_key=uuid.uuid4().hex,
+            reason="requested_by_customer",
         ),
     )
     name = v("username")["link"][:128]

@@ -12,6 +12,7 @@ from bo_core.domain.authorization import SYSTEM
 from bo_core.services.show import show_transaction
 from bo_web import fmt
 from tests.e2e.conftest import NewPage, Server, part_of, refundable_debits, screenshot, sign_in, wait_idle
+from tests.e2e.dialog import SUBMIT, choose_reason, enter_amount
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,11 +45,14 @@ def test_analyst_partial_refund_copies_a_new_uuid_that_is_an_rf_child_shown_in_t
     expect(dialog).to_contain_text(f"On Debit {tx.transaction_id}")
     amount_input = dialog.locator(".st-key-op_amount input")
     expect(amount_input).to_have_value(available)
-    amount_input.fill(amount)
+    enter_amount(page, dialog, amount)
+    choose_reason(page, dialog, "Requested by customer")
     child_txid = dialog.locator(".st-key-op_txid input").input_value()
     assert child_txid, "the dialog suggests a Transaction ID"
+    submit_button = dialog.locator(SUBMIT)
+    expect(submit_button).to_have_text(f"Refund {fmt.money(amount, tx.currency)}")
     screenshot(page, "operation-dialog.png")
-    dialog.get_by_role("button", name="Submit refund").click()
+    submit_button.click()
 
     expect(dialog.get_by_text("Refund booked")).to_be_visible()
     wait_idle(page)
@@ -65,7 +69,7 @@ def test_analyst_partial_refund_copies_a_new_uuid_that_is_an_rf_child_shown_in_t
 
     dialog.locator(".st-key-dialog_close button").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(page.locator(f".st-key-open_{copied} button")).to_contain_text(f"Open child {child_txid}")
+    expect(page.locator(f".st-key-open_{copied} button")).to_contain_text(f"Child · Refund · {child_txid}")
     available_now = show_transaction(ctx, tx.uuid, actor=SYSTEM).balances["available"].to_str()
     assert Decimal(available_now) == Decimal(available) - Decimal(amount)
     metric = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text("Refundable", exact=True))

@@ -32,6 +32,7 @@ from tests.e2e.conftest import (
     refundable_debits,
     wait_idle,
 )
+from tests.e2e.dialog import submit
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -138,8 +139,7 @@ def test_sign_in_search_and_refund_through_the_balancer_while_the_serving_replic
         wait_idle(page)
         page.locator(".st-key-op_refund button").click()
         dialog = page.get_by_role("dialog")
-        dialog.locator(".st-key-op_amount input").fill(amount)
-        dialog.get_by_role("button", name="Submit refund").click()
+        submit(page, dialog, "Refund", amount, tx.currency)
         expect(dialog.get_by_text("Refund booked")).to_be_visible()
 
         after = show_transaction(ctx, tx.uuid, actor=SYSTEM)

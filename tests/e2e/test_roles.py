@@ -78,6 +78,7 @@ def test_manager_finds_a_refund_by_its_transaction_id_in_operation_history(
             amount=part_of(details.balances["available"].to_str(), tx.currency),
             transaction_id=txid,
             idempotency_key=uuid.uuid4().hex,
+            reason="requested_by_customer",
         ),
     )
     assert result.ok, result.message

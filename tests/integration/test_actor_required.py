@@ -315,7 +315,9 @@ def test_run_operation_refuses_a_missing_unknown_disabled_or_unauthorized_user(c
     users.disable_user(ctx, disabled, actor=SYSTEM)
 
     def run(username: Any) -> execute.OperationResult:
-        request = execute.OperationRequest("refund", parent, username, amount="1.00")
+        request = execute.OperationRequest(
+            "refund", parent, username, amount="1.00", reason="requested_by_customer"
+        )
         return execute.run_operation(ctx, request)
 
     for missing in (None, "", "  "):
@@ -342,7 +344,9 @@ def test_approval_decisions_refuse_a_missing_unknown_disabled_user_or_the_system
 ) -> None:
     parent = add_tx(ctx, "DB", 500_000)
     analyst = add_user(ctx, "analyst")
-    request = execute.OperationRequest("refund", parent, analyst, amount="2000.00")
+    request = execute.OperationRequest(
+        "refund", parent, analyst, amount="2000.00", reason="requested_by_customer"
+    )
     rid = execute.run_operation(ctx, request).request_id
     disabled = add_user(ctx, "admin")
     users.disable_user(ctx, disabled, actor=SYSTEM)

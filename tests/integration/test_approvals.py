@@ -22,7 +22,12 @@ from tests.factories import Clock, add_tx, add_user, row_counts
 
 
 def _refund(ctx: Context, parent: str, user: str, amount: str, key: str | None = None) -> OperationResult:
-    return run_operation(ctx, OperationRequest("refund", parent, user, amount=amount, idempotency_key=key))
+    return run_operation(
+        ctx,
+        OperationRequest(
+            "refund", parent, user, amount=amount, idempotency_key=key, reason="requested_by_customer"
+        ),
+    )
 
 
 def _children(ctx: Context, parent: str) -> int:
@@ -134,7 +139,9 @@ def test_approval_rechecks_balances_and_stores_a_refused_execution(ctx: Context)
     parent = add_tx(ctx, "DB", 500_000)
     rid = _refund(ctx, parent, add_user(ctx, "analyst"), "2000.00").request_id
     manager = add_user(ctx, "manager")
-    chargeback = run_operation(ctx, OperationRequest("chargeback", parent, manager, amount="3000.00"))
+    chargeback = run_operation(
+        ctx, OperationRequest("chargeback", parent, manager, amount="3000.00", reason="requested_by_customer")
+    )
     assert chargeback.ok
     done = approvals.approve(ctx, rid or 0, actor=add_user(ctx, "manager"))
     assert done.state == "approved" and done.outcome == "refused"

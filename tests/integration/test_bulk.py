@@ -18,7 +18,9 @@ from bo_core.services.context import Context
 from tests.factories import add_tx, add_user, row_counts
 
 
-def csv_bytes(rows: list[list[str]], header: str = "parent_uuid,operation,amount,memo") -> bytes:
+def csv_bytes(rows: list[list[str]], header: str = "parent_uuid,operation,amount,memo,reason") -> bytes:
+    if header.endswith(",reason"):
+        rows = [[*r, "duplicate"] for r in rows]  # refunds and chargebacks need a reason
     return (header + "\n" + "\n".join(",".join(r) for r in rows) + "\n").encode()
 
 
@@ -74,6 +76,7 @@ def test_real_run_books_every_line_and_a_refusal_does_not_stop_the_others(ctx: C
             select(TransactionRow).where(TransactionRow.uuid == report.lines[2].uuid)
         ).scalar_one()
         assert child.memo == "x" and child.created_by == analyst
+        assert child.reason_code == "duplicate"  # the reason column, stored with the child
         audited = uow.session.execute(select(func.count()).select_from(AuditRecord)).scalar_one()
     assert audited == 3  # two bookings and the over-refund; an unknown parent is not an attempt
 
@@ -120,7 +123,10 @@ def test_permissions_apply_per_line(ctx: Context) -> None:
 def test_parent_by_transaction_id_and_merchant(ctx: Context) -> None:
     analyst = add_user(ctx, "analyst")
     capture = add_tx(ctx, "CP", 10_000, transaction_id="ORD-77", merchant="m-one")
-    data = b"parent_transaction_id,merchant,operation,amount\nORD-77,m-one,refund,5\nORD-77,m-two,refund,5\n"
+    data = (
+        b"parent_transaction_id,merchant,operation,amount,reason\n"
+        b"ORD-77,m-one,refund,5,duplicate\nORD-77,m-two,refund,5,duplicate\n"
+    )
     report = bulk.run_file(ctx, data, "f", analyst, dry_run=False)
     assert [r.outcome for r in report.lines] == ["success", "refused"]
     assert refunds_of(ctx, capture) == [500]

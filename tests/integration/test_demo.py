@@ -29,7 +29,9 @@ from tests.unit.test_demo_invariants import (
 )
 
 COLUMNS = [
-    c.name for c in TransactionRow.__table__.columns if c.name not in ("id", "pending_reason", "attempt_uuid")
+    c.name
+    for c in TransactionRow.__table__.columns
+    if c.name not in ("id", "pending_reason", "attempt_uuid", "reason_code", "reason_note")
 ]
 
 

@@ -17,7 +17,7 @@ from bo_core.services.audit import verify_chain
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
 from bo_core.services.show import show_transaction
-from tests.factories import add_tx, add_user
+from tests.factories import add_tx, add_user, reason_for
 from tests.factories import row_counts as counts
 from tests.rows import audit_rows
 
@@ -32,6 +32,7 @@ def child(ctx: Context, uuid: str) -> TransactionRow:
 def run(
     ctx: Context, op: str, parent: str, user: str, amount: str | None = None, **kw: str
 ) -> OperationResult:
+    kw.setdefault("reason", reason_for(op) or "")
     return run_operation(ctx, OperationRequest(op, parent, user, amount=amount, **kw))
 
 
@@ -431,9 +432,22 @@ def test_every_record_of_a_mixed_session_is_chained(ctx: Context, analyst: str) 
 def test_idempotency_key_of_another_user_is_refused_not_replayed(ctx: Context) -> None:
     first_user, second_user = add_user(ctx, "analyst"), add_user(ctx, "analyst")
     debit = add_tx(ctx, "DB", 10_000)
-    run_operation(ctx, OperationRequest("refund", debit, first_user, amount="1", idempotency_key="shared"))
+    run_operation(
+        ctx,
+        OperationRequest(
+            "refund", debit, first_user, amount="1", idempotency_key="shared", reason="requested_by_customer"
+        ),
+    )
     with pytest.raises(IdempotencyKeyReused):
         run_operation(
-            ctx, OperationRequest("refund", debit, second_user, amount="1", idempotency_key="shared")
+            ctx,
+            OperationRequest(
+                "refund",
+                debit,
+                second_user,
+                amount="1",
+                idempotency_key="shared",
+                reason="requested_by_customer",
+            ),
         )
     assert counts(ctx)[1] == 1

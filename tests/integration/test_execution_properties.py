@@ -28,7 +28,7 @@ from bo_core.services.audit import verify_chain
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
 from tests.conftest import make_context
-from tests.factories import Clock, add_tx, add_user
+from tests.factories import Clock, add_tx, add_user, reason_for
 from tests.factories import row_counts as counts
 
 pytestmark = pytest.mark.slow  # hypothesis: hundreds of random chains
@@ -174,6 +174,7 @@ def test_random_operation_sequences_keep_every_invariant(tmp_path: Path) -> None
                     if txid is None
                     else f"{txid}-{uuid.uuid4().hex[:8] if txid == 'unique' else root[:8]}",
                     idempotency_key=uuid.uuid4().hex,
+                    reason=reason_for(op),
                 )
             sent.append(request)
             before = counts(ctx)

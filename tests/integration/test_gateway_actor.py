@@ -44,7 +44,9 @@ def test_check_status_needs_the_operations_own_permission(
     users.disable_user(opp, disabled, actor=SYSTEM)
     db = parent_at_gateway(sandbox, opp, "DB", "20.00")
     sandbox.faults({"kind": "reset_after_booking"})
-    pending = run_operation(opp, OperationRequest("refund", db, analyst, amount="5.00"))
+    pending = run_operation(
+        opp, OperationRequest("refund", db, analyst, amount="5.00", reason="requested_by_customer")
+    )
     assert pending.outcome == "unknown" and pending.uuid
     before = row_counts(opp)
     for actor in (None, "", "ghost", viewer, disabled):

@@ -18,7 +18,7 @@ from bo_core.domain.authorization import SYSTEM
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
 from bo_core.services.show import show_transaction
-from tests.factories import add_user, row_counts
+from tests.factories import add_user, reason_for, row_counts
 from tests.gateway_support import (
     ENTITY,
     OTHER_ENTITY,
@@ -39,6 +39,7 @@ def opp(sqlite_ctx: Context, sandbox: SandboxProcess) -> Iterator[Context]:
 def run(
     ctx: Context, op: str, parent: str, user: str, amount: str | None = None, **kw: str
 ) -> OperationResult:
+    kw.setdefault("reason", reason_for(op) or "")
     return run_operation(ctx, OperationRequest(op, parent, user, amount=amount, **kw))
 
 

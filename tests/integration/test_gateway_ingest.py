@@ -53,7 +53,9 @@ def test_a_status_change_is_audited_with_who_made_it_and_never_repeated(
     analyst = add_user(opp, "analyst")
     db = parent_at_gateway(sandbox, opp, "DB", "30.00")
     sandbox.faults({"kind": "error_after_booking"})
-    sent = run_operation(opp, OperationRequest("refund", db, analyst, amount="30.00"))
+    sent = run_operation(
+        opp, OperationRequest("refund", db, analyst, amount="30.00", reason="requested_by_customer")
+    )
     assert (
         sent.outcome == "unknown"
         and show_transaction(opp, db, actor=SYSTEM).balances["available"].to_str() == "0.00"

@@ -26,7 +26,7 @@ from bo_core.services.history import (
     parse_history_filters,
     transaction_history,
 )
-from tests.factories import Clock, add_tx, add_user
+from tests.factories import Clock, add_tx, add_user, reason_for
 
 
 @dataclass
@@ -51,7 +51,7 @@ def story(ctx: Context, clock: Clock) -> Story:
 
     def run(op: str, parent: str, user: str, amount: str | None) -> OperationResult:
         clock.advance(minutes=5)
-        return run_operation(ctx, OperationRequest(op, parent, user, amount=amount))
+        return run_operation(ctx, OperationRequest(op, parent, user, amount=amount, reason=reason_for(op)))
 
     refund = run("refund", debit, analyst, "10.00")
     assert refund.ok

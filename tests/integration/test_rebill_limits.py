@@ -46,7 +46,9 @@ def test_a_rebill_above_the_threshold_waits_for_approval(ctx: Context) -> None:
 def test_no_rebill_is_offered_or_allowed_under_an_open_chargeback(ctx: Context) -> None:
     debit = add_tx(ctx, "DB", 10_000)
     manager = add_user(ctx, "manager")
-    cb = run_operation(ctx, OperationRequest("chargeback", debit, manager, amount="100.00"))
+    cb = run_operation(
+        ctx, OperationRequest("chargeback", debit, manager, amount="100.00", reason="requested_by_customer")
+    )
     assert cb.ok and cb.uuid
     assert "rebill" not in (show_transaction(ctx, debit, actor=manager).available_operations or [])
     refused = _rebill(ctx, debit, manager, "10.00")

@@ -44,7 +44,9 @@ def test_every_read_service_applies_the_scope(ctx: Context) -> None:
     txs = _seed(ctx)
     manager = add_user(ctx, "manager")
     for uuid in txs.values():  # one refund per transaction, for the history
-        assert run_operation(ctx, OperationRequest("refund", uuid, manager, amount="1.00")).ok
+        assert run_operation(
+            ctx, OperationRequest("refund", uuid, manager, amount="1.00", reason="requested_by_customer")
+        ).ok
     user = add_user(ctx, "manager", scoped=True)
     scopes.assign(ctx, user, "alpha", actor=SYSTEM)
     scopes.assign(ctx, user, "beta", "web", actor=SYSTEM)
@@ -81,15 +83,29 @@ def test_operations_outside_the_scope_are_not_found_and_write_nothing(ctx: Conte
     before = row_counts(ctx)
     hidden = txs[("gamma", "web")]
     with pytest.raises(NotFound, match="No transaction with UUID"):
-        run_operation(ctx, OperationRequest("refund", hidden, analyst, amount="1.00"))
+        run_operation(
+            ctx, OperationRequest("refund", hidden, analyst, amount="1.00", reason="requested_by_customer")
+        )
     assert row_counts(ctx) == before
-    assert run_operation(ctx, OperationRequest("refund", txs[("alpha", "web")], analyst, amount="1.00")).ok
+    assert run_operation(
+        ctx,
+        OperationRequest(
+            "refund", txs[("alpha", "web")], analyst, amount="1.00", reason="requested_by_customer"
+        ),
+    ).ok
 
 
 def test_approvals_outside_the_scope_are_invisible_and_cannot_be_decided(ctx: Context) -> None:
     txs = _seed(ctx)
     rid = run_operation(
-        ctx, OperationRequest("refund", txs[("gamma", "web")], add_user(ctx, "analyst"), amount="2000.00")
+        ctx,
+        OperationRequest(
+            "refund",
+            txs[("gamma", "web")],
+            add_user(ctx, "analyst"),
+            amount="2000.00",
+            reason="requested_by_customer",
+        ),
     ).request_id
     manager = add_user(ctx, "manager", scoped=True)
     scopes.assign(ctx, manager, "alpha", actor=SYSTEM)

@@ -59,7 +59,9 @@ def mixed(ctx: Context, clock: Clock) -> Iterator[Mixed]:
     add_tx(ctx, created_at=tie)
     add_tx(ctx, created_at=tie + timedelta(microseconds=1))  # just after: outside the tie
     clock.current = tie
-    result = run_operation(ctx, OperationRequest("refund", parent, analyst, amount="1.00"))
+    result = run_operation(
+        ctx, OperationRequest("refund", parent, analyst, amount="1.00", reason="requested_by_customer")
+    )
     assert result.outcome == "success" and result.uuid is not None
     yield Mixed(analyst, manager, tie, result.uuid)
 

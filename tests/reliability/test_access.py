@@ -20,7 +20,7 @@ from bo_core.domain.types import Operation
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
-from tests.factories import PASSWORD, add_tx, add_user
+from tests.factories import PASSWORD, add_tx, add_user, reason_for
 from tests.reliability._support import cli_available, record, run_cli
 from tests.rows import audit_rows, children, counts
 
@@ -75,7 +75,14 @@ def test_every_forbidden_role_operation_pair_is_refused_and_audited_once(ctx: Co
         parent = _parent(ctx, operation)
         before = counts(ctx)
         result = run_operation(
-            ctx, OperationRequest(operation, parent, names[role], amount=AMOUNT.get(operation, "10.00"))
+            ctx,
+            OperationRequest(
+                operation,
+                parent,
+                names[role],
+                amount=AMOUNT.get(operation, "10.00"),
+                reason=reason_for(operation),
+            ),
         )
         assert result.outcome == "refused" and result.result_code == rc.PERMISSION_DENIED, (role, operation)
         assert result.message
@@ -96,6 +103,8 @@ def test_every_forbidden_pair_is_refused_through_bo_run(ctx: Context, db_url: st
         amount = AMOUNT.get(operation, "10.00")
         if amount:
             argv += ["--amount", amount]
+        if reason_for(operation):
+            argv += ["--reason", str(reason_for(operation))]
         proc = run_cli(db_url, *argv)
         return pair, proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
 
@@ -118,7 +127,9 @@ def test_disabled_user_cannot_act_and_cannot_sign_in(ctx: Context, role: str) ->
     assert users.authenticate(ctx, name, PASSWORD).username == name
     users.disable_user(ctx, name, actor=SYSTEM)
     parent = add_tx(ctx, "DB", 10_000)
-    result = run_operation(ctx, OperationRequest(ALLOWED[role], parent, name, amount="10.00"))
+    result = run_operation(
+        ctx, OperationRequest(ALLOWED[role], parent, name, amount="10.00", reason=reason_for(ALLOWED[role]))
+    )
     assert result.outcome == "refused" and result.result_code == rc.USER_DISABLED
     _check_refused_once(ctx, parent, name, rc.USER_DISABLED)
     with pytest.raises(AuthenticationError):
@@ -126,7 +137,8 @@ def test_disabled_user_cannot_act_and_cannot_sign_in(ctx: Context, role: str) ->
     channels = 2
     if cli_available():
         other = add_tx(ctx, "DB", 10_000)
-        proc = run_cli(ctx.db.url, "run", ALLOWED[role], other, "--as", name, "--amount", "10.00", "--json")
+        argv = ("run", ALLOWED[role], other, "--as", name, "--amount", "10.00", "--json")
+        proc = run_cli(ctx.db.url, *argv, "--reason", str(reason_for(ALLOWED[role])))
         assert proc.returncode == 1 and json.loads(proc.stdout)["result_code"] == rc.USER_DISABLED
         _check_refused_once(ctx, other, name, rc.USER_DISABLED)
         channels += 1

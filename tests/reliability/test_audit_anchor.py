@@ -19,7 +19,10 @@ def _refunds(ctx: Context, n: int) -> None:
     user = add_user(ctx, "analyst")
     parent = add_tx(ctx, "DB", 100_000)
     for i in range(n):
-        assert run_operation(ctx, OperationRequest("refund", parent, user, amount=f"{i + 1}.00")).ok
+        assert run_operation(
+            ctx,
+            OperationRequest("refund", parent, user, amount=f"{i + 1}.00", reason="requested_by_customer"),
+        ).ok
 
 
 def test_deleting_the_tail_of_the_chain_is_caught_with_an_anchor(ctx: Context) -> None:

@@ -30,7 +30,9 @@ def _trail(ctx: Context) -> list[int]:
     user = add_user(ctx, "analyst")
     parent = add_tx(ctx, "DB", 10_000)
     for amount in ("10.00", "11.00", "12.00", "500.00", "13.00", "14.00"):
-        run_operation(ctx, OperationRequest("refund", parent, user, amount=amount))
+        run_operation(
+            ctx, OperationRequest("refund", parent, user, amount=amount, reason="requested_by_customer")
+        )
     seqs = [r.seq for r in audit_rows(ctx)]
     assert len(seqs) == RECORDS
     return seqs

@@ -61,9 +61,9 @@ def test_killed_bulk_run_resumes_to_the_end_and_books_every_line_once(
     analyst = add_user(ctx, "analyst")
     parents = add_captures(ctx, LINES // 2)
     # Two refunds per parent, far apart in the file: 60 + 50 > 100, so the second is refused.
-    lines = [f"{p},refund,60" for p in parents] + [f"{p},refund,50" for p in parents]
+    lines = [f"{p},refund,60,duplicate" for p in parents] + [f"{p},refund,50,duplicate" for p in parents]
     path = tmp_path / "big.csv"
-    path.write_text("parent_uuid,operation,amount\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("parent_uuid,operation,amount,reason\n" + "\n".join(lines) + "\n", encoding="utf-8")
     env = {**os.environ, "BO_DATABASE_URL": ctx.db.url}
     proc = subprocess.Popen(
         [str(BO), "bulk", "run", str(path), "--as", analyst],

@@ -60,7 +60,9 @@ def _retry_books_once(ctx: Context, request: OperationRequest, *, expect_ok: boo
 def test_exception_at_each_step_of_a_successful_operation_leaves_nothing(ctx: Context, step: str) -> None:
     user = add_user(ctx, "analyst")
     parent = add_tx(ctx, "DB", 10_000)
-    request = OperationRequest("refund", parent, user, amount="25.00", idempotency_key=f"k-{step}")
+    request = OperationRequest(
+        "refund", parent, user, amount="25.00", idempotency_key=f"k-{step}", reason="requested_by_customer"
+    )
     before = counts(ctx)
     with pytest.raises(InjectedFault):
         run_operation(ctx, request, checkpoint=fail_at(step))
@@ -75,7 +77,9 @@ def test_exception_at_each_step_of_a_refused_operation_leaves_no_audit_record(
 ) -> None:
     user = add_user(ctx, "analyst")
     parent = add_tx(ctx, "DB", 10_000)
-    request = OperationRequest("refund", parent, user, amount="250.00", idempotency_key=f"r-{step}")
+    request = OperationRequest(
+        "refund", parent, user, amount="250.00", idempotency_key=f"r-{step}", reason="requested_by_customer"
+    )
     before = counts(ctx)
     with pytest.raises(InjectedFault):
         run_operation(ctx, request, checkpoint=fail_at(step))
@@ -163,7 +167,9 @@ def test_postgres_backend_terminated_mid_operation_is_a_clear_error_and_retry_bo
                     bool(conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pids[-1]}).scalar())
                 )
 
-    request = OperationRequest("refund", parent, user, amount="30.00", idempotency_key=f"term-{step}")
+    request = OperationRequest(
+        "refund", parent, user, amount="30.00", idempotency_key=f"term-{step}", reason="requested_by_customer"
+    )
     before = counts(ctx)
     try:
         with pytest.raises(DatabaseUnavailable) as caught:

@@ -32,7 +32,14 @@ def test_sixteen_concurrent_refunds_never_over_refund_at_the_gateway(
             barrier.wait()
             results.append(
                 run_operation(
-                    opp, OperationRequest("refund", capture.uuid or "", analysts[i % 4], amount="15.00")
+                    opp,
+                    OperationRequest(
+                        "refund",
+                        capture.uuid or "",
+                        analysts[i % 4],
+                        amount="15.00",
+                        reason="requested_by_customer",
+                    ),
                 )
             )
         except BaseException as exc:

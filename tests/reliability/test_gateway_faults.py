@@ -23,7 +23,7 @@ from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from bo_core.services.gateway_reconcile import reconcile
 from tests.conftest import make_context
-from tests.factories import add_user
+from tests.factories import add_user, reason_for
 from tests.gateway_support import (
     ReceiverProcess,
     SandboxProcess,
@@ -126,7 +126,9 @@ def test_after_any_fault_and_a_reconcile_money_moved_once_or_not_at_all_and_both
     parent = parent_at_gateway(box, ctx, parent_type, "100.00")
     box.faults(*([{**FAULTS[fault], "on": "*"}] if FAULTS[fault] else []))
 
-    result = run_operation(ctx, OperationRequest(operation, parent, analyst, amount=amount))
+    result = run_operation(
+        ctx, OperationRequest(operation, parent, analyst, amount=amount, reason=reason_for(operation))
+    )
 
     if fault in DEFINITE:
         assert result.outcome == "success", result

@@ -23,7 +23,7 @@ from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from tests import cluster
 from tests.conftest import make_context
-from tests.factories import add_tx, add_user
+from tests.factories import add_tx, add_user, reason_for
 from tests.reliability._support import assert_chain_ok, cli_available, run_cli
 from tests.reliability.test_races import RACES, WORKERS, Attempt, Race, check_race, money_out
 from tests.rows import audit_rows, children
@@ -85,7 +85,10 @@ def test_sixteen_workers_on_three_replicas_through_pgbouncer_never_exceed_the_ba
     ctx = replicas[0]
     user = add_user(ctx, "manager")
     parent = add_tx(ctx, race.parent_type, 10_000)
-    requests = [OperationRequest(op, parent, user, amount=amount) for op, amount in race.operations]
+    requests = [
+        OperationRequest(op, parent, user, amount=amount, reason=reason_for(op))
+        for op, amount in race.operations
+    ]
     attempts = hammer_replicas(replicas, requests)
     successes, _ = check_race(ctx, parent, attempts)
     race.check(money_out(ctx, parent), 10_000)
@@ -104,7 +107,7 @@ def test_sixteen_bo_processes_through_pgbouncer_stay_within_the_debit(
     user = add_user(ctx, "manager")
     parent = add_tx(ctx, "DB", 10_000)
     argvs = [
-        ["run", op, parent, "--as", user, "--amount", amount, "--json"]
+        ["run", op, parent, "--as", user, "--amount", amount, "--reason", "duplicate", "--json"]
         for op, amount in [("refund", "15.00"), ("chargeback", "50.00")] * (WORKERS // 2)
     ]
     barrier = threading.Barrier(len(argvs))

@@ -20,7 +20,7 @@ import pytest
 from bo_core.domain import result_codes as rc
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, OperationResult, run_operation
-from tests.factories import add_tx, add_user
+from tests.factories import add_tx, add_user, reason_for
 from tests.reliability._support import assert_chain_ok, cli_available, record, run_cli
 from tests.rows import audit_rows, children
 
@@ -122,7 +122,10 @@ RACES = [
 def test_sixteen_threads_on_one_parent_never_exceed_its_balance(ctx: Context, race: Race) -> None:
     user = add_user(ctx, "manager")
     parent = add_tx(ctx, race.parent_type, 10_000)
-    requests = [OperationRequest(op, parent, user, amount=amount) for op, amount in race.operations]
+    requests = [
+        OperationRequest(op, parent, user, amount=amount, reason=reason_for(op))
+        for op, amount in race.operations
+    ]
     attempts = hammer(ctx, requests)
     successes, refusals = check_race(ctx, parent, attempts)
     sums = money_out(ctx, parent)
@@ -152,7 +155,9 @@ def test_sixteen_threads_on_one_parent_never_exceed_its_balance(ctx: Context, ra
 def test_sixteen_threads_reversing_one_chargeback_book_it_once(ctx: Context) -> None:
     user = add_user(ctx, "manager")
     debit = add_tx(ctx, "DB", 10_000)
-    chargeback = run_operation(ctx, OperationRequest("chargeback", debit, user, amount="50.00"))
+    chargeback = run_operation(
+        ctx, OperationRequest("chargeback", debit, user, amount="50.00", reason="requested_by_customer")
+    )
     assert chargeback.ok and chargeback.uuid
     requests = [
         OperationRequest("chargeback_reversal", chargeback.uuid, user, amount="10.00") for _ in range(WORKERS)
@@ -224,7 +229,7 @@ def test_sixteen_bo_processes_refunding_and_charging_back_stay_within_the_debit(
     user = add_user(ctx, "manager")
     parent = add_tx(ctx, "DB", 10_000)
     argvs = [
-        ["run", op, parent, "--as", user, "--amount", amount, "--json"]
+        ["run", op, parent, "--as", user, "--amount", amount, "--reason", "duplicate", "--json"]
         for op, amount in [("refund", "15.00"), ("chargeback", "50.00")] * (WORKERS // 2)
     ]
     outcomes = _cli_race(db_url, argvs)

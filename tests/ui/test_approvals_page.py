@@ -14,7 +14,9 @@ PAGE = "pages/approvals.py"
 
 def _request(ctx: Context, analyst: str) -> int:
     parent = add_tx(ctx, "DB", 500_000)
-    result = run_operation(ctx, OperationRequest("refund", parent, analyst, amount="2000.00"))
+    result = run_operation(
+        ctx, OperationRequest("refund", parent, analyst, amount="2000.00", reason="requested_by_customer")
+    )
     assert result.request_id is not None
     return result.request_id
 
@@ -58,7 +60,9 @@ def test_the_requester_sees_their_request_without_approve_and_can_cancel(
 def test_a_manager_sees_no_approve_button_on_their_own_request(app: AppFactory, ui_ctx: Context) -> None:
     manager = add_user(ui_ctx, "manager")
     parent = add_tx(ui_ctx, "DB", 5_000_000)
-    rid = run_operation(ui_ctx, OperationRequest("refund", parent, manager, amount="30000.00")).request_id
+    rid = run_operation(
+        ui_ctx, OperationRequest("refund", parent, manager, amount="30000.00", reason="requested_by_customer")
+    ).request_id
     at = app(manager, page=PAGE)
     assert "Approve" not in _labels(at) and f"cancel_{rid}" in [b.key for b in at.button]
 

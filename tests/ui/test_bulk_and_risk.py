@@ -51,7 +51,8 @@ def test_upload_dry_run_confirm_execute_then_reupload_books_nothing_twice(
 ) -> None:
     analyst = add_user(ui_ctx, "analyst")
     cp = add_tx(ui_ctx, "CP", 10_000)
-    data = f"parent_uuid,operation,amount\n{cp},refund,60\n{cp},refund,50\n{cp},refund,15.5\n".encode()
+    lines = "".join(f"{cp},refund,{a},fraudulent\n" for a in ("60", "50", "15.5"))
+    data = ("parent_uuid,operation,amount,reason\n" + lines).encode()
     at = upload(app(analyst, page=BULK), data)
     assert "3 lines" in texts(at)
     at.button(key="bulk_dry_run").click().run()
@@ -102,7 +103,7 @@ def test_viewers_have_no_bulk_page(app: AppFactory, ui_ctx: Context) -> None:
 def test_bulk_runs_lists_own_runs_and_managers_see_all_and_resume(app: AppFactory, ui_ctx: Context) -> None:
     a, b, manager = add_user(ui_ctx, "analyst"), add_user(ui_ctx, "analyst"), add_user(ui_ctx, "manager")
     cp = add_tx(ui_ctx, "CP", 10_000)
-    data = f"parent_uuid,operation,amount\n{cp},refund,10\n".encode()
+    data = f"parent_uuid,operation,amount,reason\n{cp},refund,10,duplicate\n".encode()
     run_id = bulk.start_run(ui_ctx, data, "interrupted.csv", a, dry_run=False)  # never executed
     at = app(a, page=RUNS)
     table = at.dataframe[0].value

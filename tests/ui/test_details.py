@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from bo_core.services.context import Context
 from bo_core.services.show import show_transaction
@@ -11,6 +12,14 @@ from tests.rows import audit_count, children
 from tests.ui.conftest import AppFactory, plain
 
 DETAILS = "pages/details.py"
+
+
+def submit(at: AppTest, reason: str | None = None) -> None:
+    """Commit the typed fields (the button then names the amount), then press the submit button."""
+    if reason is not None:
+        at.selectbox(key="op_reason").select(reason)
+    at.run()
+    at.button(key="op_submit").click().run()
 
 
 def op_buttons(at) -> set[str]:  # type: ignore[no-untyped-def]
@@ -118,7 +127,7 @@ def test_capture_through_the_dialog_books_once_and_shows_the_new_uuid(
     at.text_input(key="op_amount").input("30.00")
     at.text_input(key="op_usage").input("Order 9")
     at.text_area(key="op_memo").input("customer asked")
-    at.button[[b.label for b in at.button].index("Submit capture")].click().run()
+    submit(at)
     assert not at.exception
     kids = children(ui_ctx, pa)
     assert len(kids) == 1 and kids[0].amount_minor == 3_000 and kids[0].usage == "Order 9"
@@ -142,8 +151,7 @@ def test_resubmitting_the_same_dialog_replays_instead_of_booking_twice(
     at.button(key="op_refund").click().run()
     key = at.session_state["op_dialog"]["key"]
     at.text_input(key="op_amount").input("10.00")
-    submit = [b.label for b in at.button].index("Submit refund")
-    at.button[submit].click().run()
+    submit(at, "duplicate")
     assert len(children(ui_ctx, db)) == 1
     # a second submit of the same dialog (double click, retry) carries the same key
     state = at.session_state["op_dialog"]
@@ -151,7 +159,7 @@ def test_resubmitting_the_same_dialog_replays_instead_of_booking_twice(
     state.pop("result")
     at.session_state["op_dialog"] = state
     at.run()
-    at.button[[b.label for b in at.button].index("Submit refund")].click().run()
+    submit(at, "duplicate")
     assert len(children(ui_ctx, db)) == 1
     assert "already submitted" in plain(at.success[0].value)
 
@@ -165,7 +173,7 @@ def test_amount_over_available_is_refused_with_reason_and_code_and_keeps_the_inp
     at.button(key="op_capture").click().run()
     at.text_input(key="op_amount").input("100.01")
     at.text_input(key="op_usage").input("kept")
-    at.button[[b.label for b in at.button].index("Submit capture")].click().run()
+    submit(at)
     assert not at.exception
     assert children(ui_ctx, pa) == []
     assert "700.400.100" in plain(at.error[0].value) and "Refused" in plain(at.error[0].value)
@@ -182,7 +190,7 @@ def test_malformed_amount_shows_the_field_message_and_writes_nothing(
     at = open_details(app, username, db)
     at.button(key="op_refund").click().run()
     at.text_input(key="op_amount").input("1e3")
-    at.button[[b.label for b in at.button].index("Submit refund")].click().run()
+    submit(at, "duplicate")
     assert "exponent notation" in plain(at.error[0].value)
     assert children(ui_ctx, db) == [] and audit_count(ui_ctx) == 0
 
@@ -195,7 +203,7 @@ def test_reversal_dialog_asks_no_amount_and_releases_the_open_amount(
     at = open_details(app, username, pa)
     at.button(key="op_reversal").click().run()
     assert "op_amount" not in [t.key for t in at.text_input]
-    at.button[[b.label for b in at.button].index("Submit reversal")].click().run()
+    submit(at)
     kids = children(ui_ctx, pa)
     assert [(k.type, k.amount_minor) for k in kids] == [("RV", 2_500)]
     assert op_buttons(at) == set()
@@ -219,7 +227,7 @@ def test_duplicate_transaction_id_is_refused_in_words(app: AppFactory, ui_ctx: C
         at.button(key="op_refund").click().run()
         at.text_input(key="op_amount").input("1.00")
         at.text_input(key="op_txid").input("REF-SAME")
-        at.button[[b.label for b in at.button].index("Submit refund")].click().run()
+        submit(at, "duplicate")
     assert "already used" in plain(at.error[0].value) and "700.400.800" in plain(at.error[0].value)
     assert children(ui_ctx, second) == []
 
@@ -235,7 +243,7 @@ def test_a_database_failure_during_submit_shows_a_readable_error_and_books_nothi
     # A broken schema under the running app: the audit table is gone.
     with ui_ctx.db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE audit_log")
-    at.button[[b.label for b in at.button].index("Submit refund")].click().run()
+    submit(at, "duplicate")
     assert not at.exception, at.exception
     assert any("unexpected error" in e.value for e in at.error), [e.value for e in at.error]
     assert "Traceback" not in " ".join(str(e.value) for e in at.error)

@@ -9,7 +9,7 @@ from bo_core.domain.authorization import SYSTEM
 from bo_core.services import users
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
-from tests.factories import PASSWORD, add_tx, add_user
+from tests.factories import PASSWORD, add_tx, add_user, reason_for
 from tests.ui.conftest import ROOT, AppFactory, plain, sign_in_as
 
 HISTORY = "pages/history.py"
@@ -32,7 +32,9 @@ def charts(at: AppTest) -> list[object]:
 
 
 def book(ctx: Context, username: str, operation: str, parent: str, amount: str | None) -> None:
-    run_operation(ctx, OperationRequest(operation, parent, username, amount=amount))
+    run_operation(
+        ctx, OperationRequest(operation, parent, username, amount=amount, reason=reason_for(operation))
+    )
 
 
 @pytest.mark.parametrize("role", ["viewer", "analyst"])
