@@ -230,14 +230,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bo_core.services.execute import OperationRequest, run_operation
 
-    if args.stdin:
-        if args.operation or args.uuid or args.as_user:
-            raise UsageError("--stdin takes the operations from its input lines, not from arguments")
-        from bo_core.cli_lines import run_lines
-
-        return run_lines(sys.stdin, sys.stdout)
-    if not (args.operation and args.uuid and args.as_user):
-        raise UsageError("bo run needs OPERATION, UUID and --as USERNAME (or --stdin)")
     request = OperationRequest(
         operation=args.operation,
         parent_uuid=args.uuid,
@@ -370,13 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run a back-office operation",
-        epilog="With --stdin: one JSON object per input line (keys operation, uuid, as, amount, ...), "
+        epilog="bo run --stdin: one JSON object per input line (keys operation, uuid, as, amount, ...), "
         "one JSON result per output line, all in one process (see README).",
     )
-    run.add_argument("operation", nargs="?", choices=[o.value for o in Operation])
-    run.add_argument("uuid", nargs="?")
-    run.add_argument("--as", dest="as_user", metavar="USERNAME")
-    run.add_argument("--stdin", action="store_true", help="run JSON lines read from standard input")
+    run.add_argument("operation", choices=[o.value for o in Operation])
+    run.add_argument("uuid")
+    run.add_argument("--as", dest="as_user", metavar="USERNAME", required=True)
     run.add_argument("--amount")
     run.add_argument("--usage")
     run.add_argument("--transaction-id")
@@ -428,12 +419,26 @@ def _fail(code: int, message: str, as_json: bool, result_code: str | None = None
     return code
 
 
+def _run_stdin(rest: list[str]) -> int:
+    """``bo run --stdin [--json]``: the operations come from the input lines (``cli_lines``)."""
+    if [a for a in rest if a != "--json"]:
+        return _fail(
+            EXIT_USAGE, "bo run --stdin takes its operations from the input lines, not arguments", False
+        )
+    from bo_core.cli_lines import run_lines
+
+    return run_lines(sys.stdin, sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from bo_core.services.origin import Origin, os_user, set_origin
 
     # Every record this process writes names the command line and the OS user
     # (with --as USER: the command line acting for USER).
     set_origin(Origin("cli", os_user=os_user()))
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["run"] and "--stdin" in given[1:]:
+        return _run_stdin([a for a in given[1:] if a != "--stdin"])
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     as_json = bool(getattr(args, "json", False))

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from bo_core.db.models import AuditRecord, TransactionRow
 from bo_core.domain.errors import BoError
 from bo_core.domain.money import Money
+from bo_core.domain.reasons import OTHER
 from bo_core.domain.types import Status, TxType
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
@@ -59,6 +60,10 @@ def _parents(ctx: Context, limit: int = 3000) -> list[_Parent]:
     return [_Parent(r[0], str(getattr(r[1], "value", r[1])), r[2], int(r[3]), r[4]) for r in rows]
 
 
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent", OTHER)
+CHARGEBACK_REASONS = ("fraudulent", "duplicate")
+
+
 def _who(rng: Random) -> str:
     names = [name for name, _ in ACTORS]
     return rng.choices(names, weights=[w for _, w in ACTORS])[0]
@@ -74,10 +79,17 @@ def _request(rng: Random, parent: _Parent, username: str) -> OperationRequest:
             return OperationRequest("reversal", parent.uuid, username)
         return OperationRequest("capture", parent.uuid, username, amount=amount(rng.uniform(0.2, 0.6)))
     if rng.random() < 0.15:
-        return OperationRequest("chargeback", parent.uuid, username, amount=amount(rng.uniform(0.2, 1.0)))
+        code = rng.choice(CHARGEBACK_REASONS)
+        return OperationRequest(
+            "chargeback", parent.uuid, username, amount=amount(rng.uniform(0.2, 1.0)), reason=code
+        )
     # Mostly partial refunds; one in ten asks for more than is left (refused).
     share = rng.uniform(1.05, 1.6) if rng.random() < 0.1 else rng.uniform(0.05, 0.3)
-    return OperationRequest("refund", parent.uuid, username, amount=amount(share))
+    code = rng.choices(REFUND_REASONS, weights=[5, 2, 1, 1])[0]
+    note = "goodwill gesture agreed by phone" if code == OTHER else None
+    return OperationRequest(
+        "refund", parent.uuid, username, amount=amount(share), reason=code, reason_note=note
+    )
 
 
 def write_demo_history(ctx: Context, seed: int = 42, days: int = DAYS) -> int:

@@ -73,4 +73,4 @@ def test_all_lines_booked_exit_zero_and_arguments_beside_stdin_are_a_usage_error
     assert len(bo("show", debit, "--json").json["children"]) == 1
     mixed = bo("run", "refund", debit, "--stdin", stdin=_lines(line))
     assert mixed.code == 2 and "--stdin" in mixed.stderr
-    assert bo("run", "refund", debit).code == 2  # no --as and no --stdin
+    assert bo("run", "refund", debit).code == 2  # no UUID, no --as
