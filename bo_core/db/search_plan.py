@@ -14,17 +14,8 @@ from sqlalchemy import ColumnElement, Connection, Select, false, func, literal_c
 
 from bo_core.db.models import TransactionRow
 from bo_core.db.scope_sql import transactions_in, where
-from bo_core.db.search_sql import (
-    FOUR_DIGITS,
-    HEX32,
-    T,
-    amount_in,
-    brand_condition,
-    distinct_values,
-    minor_bounds,
-    prefix_match,
-    text_condition,
-)
+from bo_core.db.search_sql import T, amount_in, brand_condition, distinct_values, minor_bounds
+from bo_core.db.search_text import FOUR_DIGITS, HEX32, prefix_match, prefix_terms, text_condition
 from bo_core.domain.errors import InputError
 from bo_core.domain.filters import SearchFilters
 from bo_core.domain.scope import Scope
@@ -99,40 +90,36 @@ def conditions(
 
 
 def _sparse_prefix_search(conn: Connection, f: SearchFilters) -> bool:
-    """PostgreSQL: whether a prefix search (e-mail, holder) matches fewer than ``PREFIX_DENSE_MATCHES``.
+    """PostgreSQL: whether a prefix search matches fewer than ``PREFIX_DENSE_MATCHES`` rows.
 
     The planner assumes matches are spread evenly over time and, for a prefix
     matching ~0.1% of rows, walks the date index newest first, fetching tens of
     thousands of rows to fill one page. Reading the few matches through the
     prefix indexes and sorting them is far cheaper. The probe counts each
-    prefix range on its own index (index-only, bounded), ignoring the other
-    filters: it can only overestimate, which keeps the date walk.
+    prefix range (Transaction ID, e-mail, holder, surname, domain, UUID) on its
+    own index (index-only, bounded), ignoring the other filters: it can only
+    overestimate, which keeps the date walk.
     """
     if conn.dialect.name != "postgresql" or not f.text:
         return False
-    compact = f.text.replace("-", "")
-    if HEX32.match(compact) or FOUR_DIGITS.match(f.text):
+    if HEX32.match(f.text.replace("-", "")) or FOUR_DIGITS.match(f.text):
         return False
-    if "@" not in f.text and any(ch.isdigit() for ch in f.text):
-        # A reference such as "ORD-12345": names have no digits and e-mail
-        # prefixes with digits are rare, so the matches are few: no probe needed.
-        return True
-    lowered = f.text.lower()
-    columns = [T.customer_email] if "@" in f.text else [T.customer_email, T.holder_lc]
     counts = [
         select(func.count())
         .select_from(
             select(literal_column("1"))
             .select_from(TransactionRow.__table__)
-            .where(prefix_match(column, lowered, "postgresql"))
+            .where(prefix_match(expr, value, "postgresql"))
             .limit(PREFIX_DENSE_MATCHES)
             .subquery()
         )
         .scalar_subquery()
-        for column in columns
+        for expr, value in prefix_terms(f.text, "postgresql")
     ]
-    total = counts[0] if len(counts) == 1 else counts[0] + counts[1]
-    found = int(conn.execute(select(total)).scalar_one())  # one round trip for both probes
+    total: Any = counts[0]
+    for more in counts[1:]:
+        total = total + more
+    found = int(conn.execute(select(total)).scalar_one())  # one round trip for every probe
     return found < PREFIX_DENSE_MATCHES
 
 

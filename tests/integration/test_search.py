@@ -132,9 +132,11 @@ def test_each_filter_alone_and_combined(
         ('zoë "z', "f"),  # holder prefix with quotes and accents
         ("=SUM(A1)", "f"),
         (HEX_TXID, "g"),  # 32 hex that is a Transaction ID
-        ("ORD", ""),  # Transaction IDs match exactly, never by prefix
-        ("example.com", ""),  # email matches from the start only
-        ("Smith", ""),
+        ("ord-a", "a"),  # Transaction IDs in any case
+        ("example.com", "af"),  # an e-mail domain
+        ("Smith", "a"),  # a surname alone
+        ("xample.com", ""),  # domains and surnames match from their start only
+        ("mith", ""),
     ],
 )
 def test_free_text_by_shape(ctx: Context, world: World, text: str, expected: str) -> None:
