@@ -47,14 +47,18 @@ def _next_prefix(prefix: str) -> str | None:
     return prefix[:-1] + chr(last + 1)
 
 
-def prefix_match(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
+def prefix_match(column: Any, prefix: str, dialect: str, *, indexed: bool = True) -> ColumnElement[bool]:
     """``column >= prefix AND column < next`` (a btree range on both backends).
 
     On PostgreSQL the comparison uses the "C" collation, matching the indexes
     of migrations 0002 and 0009, so the range is exactly "starts with" whatever
-    the database's collation.
+    the database's collation. ``indexed=False`` (SQLite): ``column || ''``,
+    the same values, which no index serves.
     """
-    col = column.collate("C") if dialect == "postgresql" else column
+    if dialect == "postgresql":
+        col = column.collate("C")
+    else:
+        col = column if indexed else column.concat(literal_column("''"))
     upper = _next_prefix(prefix)
     if upper is None:
         return cast(ColumnElement[bool], col >= prefix)
@@ -83,7 +87,7 @@ def prefix_terms(q: str, dialect: str) -> list[tuple[Any, str]]:
     return terms
 
 
-def text_condition(q: str, dialect: str) -> ColumnElement[bool]:
+def text_condition(q: str, dialect: str, *, indexed: bool = True) -> ColumnElement[bool]:
     """Free text: a UUID, last 4 digits, or a prefix of a Transaction ID (any case), UUID,
     e-mail address, e-mail domain (``@domain`` or ``domain.tld``), holder name or surname."""
     compact = q.replace("-", "")
@@ -91,5 +95,5 @@ def text_condition(q: str, dialect: str) -> ColumnElement[bool]:
         return or_(T.uuid == compact.lower(), txid_lc() == q.lower())
     if FOUR_DIGITS.match(q):
         return or_(T.last4 == q, txid_lc() == q)
-    terms = [prefix_match(expr, value, dialect) for expr, value in prefix_terms(q, dialect)]
+    terms = [prefix_match(expr, value, dialect, indexed=indexed) for expr, value in prefix_terms(q, dialect)]
     return terms[0] if len(terms) == 1 else or_(*terms)

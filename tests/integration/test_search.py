@@ -56,14 +56,16 @@ def world(ctx: Context) -> World:
     )  # fmt: skip
     b = add_tx(
         ctx, "PA", 25_000, "USD", merchant="beta-store", created_at=now - timedelta(days=2),
-        brand="MASTER", last4="2222", holder="Ben Müller", holder_lc="ben müller",
+        transaction_id="PAY-B", brand="MASTER", last4="2222", holder="Ben Müller", holder_lc="ben müller",
         customer_email="ben.mueller@example.org",
     )  # fmt: skip
     c = add_tx(
         ctx, "DB", 1500, "JPY", REJECTED, created_at=now - timedelta(days=10),
-        payment_method="VA", brand="PAYPAL", customer_email="carla@shop.jp",
+        transaction_id="PAY-C", payment_method="VA", brand="PAYPAL", customer_email="carla@shop.jp",
     )  # fmt: skip
-    d = add_tx(ctx, "RF", 500, "EUR", PENDING, parent=a, created_at=now - timedelta(minutes=30))
+    d = add_tx(
+        ctx, "RF", 500, "EUR", PENDING, parent=a, created_at=now - timedelta(minutes=30), transaction_id="RF-D"
+    )
     e = add_tx(
         ctx, "DB", 1250, "BHD", merchant="beta-store", created_at=now - timedelta(days=40),
         transaction_id="1234", last4="9999",
