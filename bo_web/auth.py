@@ -35,6 +35,7 @@ from bo_web import websession
 from bo_web.context import get_ctx
 from bo_web.factors import second_step
 from bo_web.flash import flash, keep, show_flash, show_kept
+from bo_web.focus import focus
 
 COOKIE_NAME = websession.COOKIE_NAME
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"
@@ -170,6 +171,7 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
         username = st.text_input("Username", key="sign_in_username", autocomplete="username")
         password = st.text_input("Password", type="password", key="sign_in_password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    focus("sign_in_username")
     if not submitted:
         show_kept("sign_in")
         return

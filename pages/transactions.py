@@ -189,7 +189,7 @@ if selected:
 st.caption("Select a row to open the transaction, or use the Transaction IDs below.")
 
 # Open with the keyboard: Tab to a Transaction ID, then Enter.
-with st.expander("Open a transaction from this page", expanded=True, key="open_rows"):
+with st.expander("Open a transaction from this page", expanded=True, key="row_links"):
     columns = st.columns(5)
     for i, row in enumerate(result.rows):
         if columns[i % 5].button(md(row.transaction_id), key=f"open_{row.uuid}", type="tertiary"):

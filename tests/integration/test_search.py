@@ -64,7 +64,8 @@ def world(ctx: Context) -> World:
         transaction_id="PAY-C", payment_method="VA", brand="PAYPAL", customer_email="carla@shop.jp",
     )  # fmt: skip
     d = add_tx(
-        ctx, "RF", 500, "EUR", PENDING, parent=a, created_at=now - timedelta(minutes=30), transaction_id="RF-D"
+        ctx, "RF", 500, "EUR", PENDING, parent=a, created_at=now - timedelta(minutes=30),
+        transaction_id="RF-D",
     )
     e = add_tx(
         ctx, "DB", 1250, "BHD", merchant="beta-store", created_at=now - timedelta(days=40),
