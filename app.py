@@ -14,6 +14,7 @@ from bo_web.auth import gate, mark_navigation_ready, request_sign_out, resume_pa
 from bo_web.bulk_view import may_run_operations
 from bo_web.context import get_ctx
 from bo_web.safe import md
+from bo_web.search_url import note_page
 from bo_web.vocab import Permission
 
 st.set_page_config(page_title="bo · back office", page_icon="💳", layout="wide")
@@ -54,6 +55,7 @@ if user.can(Permission.USERS_MANAGE):
 pages["pages/account.py"] = st.Page("pages/account.py", title="My account", icon="🔑")
 
 navigation = st.navigation(list(pages.values()), position="hidden")
+note_page(navigation.url_path)
 mark_navigation_ready()
 with st.sidebar:
     for path, page in pages.items():

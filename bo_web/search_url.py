@@ -2,11 +2,11 @@
 
 Session state holds the widgets' values; the URL is written from them at the
 end of every run, so it always shows the current search (filters, columns and
-page) in stable codes: ``period=30d``, ``type=DB``, ``status=success``. A URL
-the page did not write itself (a first visit, a reload, a shared link, the
-browser's Back and Forward buttons) is read into the widgets before they
-render. Display labels from older links (``period=Last 7 days``,
-``type=Debit``) are still understood.
+page) in stable codes: ``period=30d``, ``type=DB``, ``status=success``. When
+the page opens (a first visit, a reload, a shared link, Back from another page)
+the URL is read into the widgets before they render. Coming back from another page with no search in the address (Back, the
+sidebar link) shows the search this browser tab showed last. Display labels
+from older links (``period=Last 7 days``, ``type=Debit``) are still understood.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ LIST_KEYS = ("type", "status", "cols")
 DATE_KEYS = ("from", "to")
 KEYS = ("q", "period", "type", "status", "merchant", "currency", "brand", "min", "max", "from", "to", "cols")
 PAGE = "tx_page"
-_WRITTEN = "_tx_url_written"
+_LAST = "_tx_url_last"
+_PREVIOUS_PAGE, _PAGE_NOW = "_page_before", "_page_now"
 _NOT_OURS = {"view"}  # a saved-view link: read by ``views_panel.apply_on_open``
 
 Url = dict[str, list[str]]
@@ -50,11 +51,21 @@ def _code(key: str, value: str, allowed: Sequence[str] | None) -> str | None:
 
 
 def read_url(choices: Mapping[str, Sequence[str]]) -> bool:
-    """Put a URL the page did not write into the widgets' state; True when it did so."""
-    url = url_now()
-    # Widget state is dropped when another page runs: read the URL again after one.
-    if st.session_state.get(_WRITTEN) == url and all(k in st.session_state for k in KEYS):
+    """When the page opens, put the URL's search into the widgets' state; True when it did so."""
+    # Within the page the state leads and the URL follows: a rerun may still carry the address
+    # of a run before (the browser sends it with the click), so the URL is read only when the
+    # page opens (a first visit, a reload, a link, Back from another page).
+    # ("" is ``/``, which opens this page: AppTest reruns start there.)
+    returning = st.session_state.get(_PREVIOUS_PAGE) not in {"transactions", ""} or not all(
+        k in st.session_state for k in KEYS
+    )
+    if not returning:
         return False
+    url = {k: v for k, v in url_now().items() if k in KEYS or k == "page"}
+    if not url and st.session_state.get(_LAST):
+        # No search in the address (Back from a transaction, the sidebar link): the search
+        # this browser tab showed last, which the URL then shows again.
+        url = dict(st.session_state[_LAST])
     for key in KEYS:
         values = [c for v in url.get(key, []) if (c := _code(key, v, choices.get(key))) is not None]
         if key in LIST_KEYS:
@@ -69,7 +80,6 @@ def read_url(choices: Mapping[str, Sequence[str]]) -> bool:
         st.session_state[PAGE] = max(1, int(url.get("page", ["1"])[0]))
     except ValueError:
         st.session_state[PAGE] = 1
-    st.session_state[_WRITTEN] = url
     return True
 
 
@@ -106,4 +116,10 @@ def write_url() -> None:
     wanted = state_url()
     if url_now() != wanted:
         st.query_params.from_dict(wanted)
-    st.session_state[_WRITTEN] = wanted
+    st.session_state[_LAST] = wanted
+
+
+def note_page(url_path: str) -> None:
+    """Every run (``app.py``): which page runs now, and which ran before it."""
+    st.session_state[_PREVIOUS_PAGE] = st.session_state.get(_PAGE_NOW)
+    st.session_state[_PAGE_NOW] = url_path

@@ -168,6 +168,7 @@ def test_back_from_a_transaction_returns_to_the_same_search_and_page(
     page.locator(".st-key-page_next button").click()
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"^Page 2"))).to_be_visible()
+    settle(page)
     shown = _open_keys(page)
     assert _query(page)["page"] == ["2"]
 
