@@ -83,10 +83,13 @@ class Sql:
         m = self.mark
         i = indexed
         low, compact = q.lower(), q.replace("-", "")
+        txid = (
+            'lower(transaction_id) COLLATE "C"' if self.dialect == "postgresql" else "lower(transaction_id)"
+        )
         if _HEX32.match(compact):
-            return f"(uuid = {m} OR lower(transaction_id) = {m})", [compact.lower(), low]
+            return f"(uuid = {m} OR {txid} = {m})", [compact.lower(), low]
         if _FOUR.match(q):
-            return f"(last4 = {m} OR lower(transaction_id) = {m})", [q, q]
+            return f"(last4 = {m} OR {txid} = {m})", [q, q]
         if q.startswith("@"):
             return self.prefix(self.after("customer_email", "@"), low[1:], i)
         if "@" in q:

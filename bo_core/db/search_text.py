@@ -91,9 +91,11 @@ def text_condition(q: str, dialect: str, *, indexed: bool = True) -> ColumnEleme
     """Free text: a UUID, last 4 digits, or a prefix of a Transaction ID (any case), UUID,
     e-mail address, e-mail domain (``@domain`` or ``domain.tld``), holder name or surname."""
     compact = q.replace("-", "")
+    # On PostgreSQL the index holds lower(transaction_id) in "C": equality compares so too.
+    txid = txid_lc().collate("C") if dialect == "postgresql" else txid_lc()
     if HEX32.match(compact):
-        return or_(T.uuid == compact.lower(), txid_lc() == q.lower())
+        return or_(T.uuid == compact.lower(), txid == q.lower())
     if FOUR_DIGITS.match(q):
-        return or_(T.last4 == q, txid_lc() == q)
+        return or_(T.last4 == q, txid == q)
     terms = [prefix_match(expr, value, dialect, indexed=indexed) for expr, value in prefix_terms(q, dialect)]
     return terms[0] if len(terms) == 1 else or_(*terms)
