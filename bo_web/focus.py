@@ -9,9 +9,10 @@ import streamlit as st
 _KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def focus(key: str) -> None:
+def focus(key: str, *, always: bool = False) -> None:
     """Focus the input of the widget with ``key`` once it is drawn, unless the person has
-    already put the focus somewhere (the script waits up to five seconds for the widget)."""
+    already put the focus somewhere (``always``: even then; the script waits up to five
+    seconds for the widget)."""
     if not _KEY.match(key):
         raise ValueError(f"not a widget key: {key!r}")
     selector = f".st-key-{key} input"
@@ -19,7 +20,7 @@ def focus(key: str) -> None:
         "<script>(function(){let n=0;const t=setInterval(function(){"
         f"const el=document.querySelector('{selector}');"
         "if(el){const a=document.activeElement;"
-        "if(!a||a===document.body){el.focus();}clearInterval(t);}"
+        f"if({'true' if always else 'false'}||!a||a===document.body){{el.focus();}}clearInterval(t);}}"
         "else if(++n>50){clearInterval(t);}},100);})();</script>"
     )
     st.html(script, unsafe_allow_javascript=True, width="content")

@@ -4,9 +4,10 @@ Session state holds the widgets' values; the URL is written from them at the
 end of every run, so it always shows the current search (filters, columns and
 page) in stable codes: ``period=30d``, ``type=DB``, ``status=success``. When
 the page opens (a first visit, a reload, a shared link, Back from another page)
-the URL is read into the widgets before they render. Coming back from another page with no search in the address (Back, the
-sidebar link) shows the search this browser tab showed last. Display labels
-from older links (``period=Last 7 days``, ``type=Debit``) are still understood.
+the URL is read into the widgets before they render. Coming back from another
+page with no search in the address (Back, the sidebar link) shows the search
+this browser tab showed last. Display labels from older links
+(``period=Last 7 days``, ``type=Debit``) are still understood.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ views_panel.panel(ctx, user, choices, search_url.DEFAULT_PERIOD)
 found = websession.last_validated()
 if found and st.session_state.get(_FOCUSED) != found[1]:
     st.session_state[_FOCUSED] = found[1]  # once per sign-in: the search box gets the focus
-    focus("q")
+    focus("q", always=True)  # the sign-in form, which held the focus, is gone
 
 try:
     date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())
