@@ -64,7 +64,13 @@ def world(ctx: Context) -> World:
         transaction_id="PAY-C", payment_method="VA", brand="PAYPAL", customer_email="carla@shop.jp",
     )  # fmt: skip
     d = add_tx(
-        ctx, "RF", 500, "EUR", PENDING, parent=a, created_at=now - timedelta(minutes=30),
+        ctx,
+        "RF",
+        500,
+        "EUR",
+        PENDING,
+        parent=a,
+        created_at=now - timedelta(minutes=30),
         transaction_id="RF-D",
     )
     e = add_tx(
