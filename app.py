@@ -1,6 +1,7 @@
 """bo: the payments back-office console. Navigation per role; pages guard themselves.
 
-The sidebar lists the pages itself (``client.showSidebarNavigation`` is off so that
+``/`` opens the Transactions page at ``/transactions``. The sidebar lists the pages
+itself (``client.showSidebarNavigation`` is off so that
 a freshly started server never lists the files under ``pages/`` before sign-in).
 """
 
@@ -13,6 +14,7 @@ from bo_web.auth import gate, mark_navigation_ready, request_sign_out, resume_pa
 from bo_web.bulk_view import may_run_operations
 from bo_web.context import get_ctx
 from bo_web.safe import md
+from bo_web.search_url import note_page
 from bo_web.vocab import Permission
 
 st.set_page_config(page_title="bo · back office", page_icon="💳", layout="wide")
@@ -21,8 +23,17 @@ st.html("<style>[data-testid=stMainBlockContainer] { padding-top: 2.5rem; }</sty
 
 user = gate()
 
+transactions = st.Page("pages/transactions.py", title="Transactions", icon="🔎", url_path="transactions")
+
+
+def _home() -> None:
+    """``/``: the Transactions page, at its own address (so ``/transactions`` can be typed)."""
+    st.switch_page(transactions, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
 pages = {
-    "pages/transactions.py": st.Page("pages/transactions.py", title="Transactions", icon="🔎", default=True),
+    "home": st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden"),
+    "pages/transactions.py": transactions,
     "pages/details.py": st.Page(
         "pages/details.py", title="Transaction Details", icon="🧾", visibility="hidden"
     ),
@@ -46,10 +57,11 @@ if user.can(Permission.SECURITY_EVENTS_VIEW):
 pages["pages/account.py"] = st.Page("pages/account.py", title="My account", icon="🔑")
 
 navigation = st.navigation(list(pages.values()), position="hidden")
+note_page(navigation.url_path)
 mark_navigation_ready()
 with st.sidebar:
     for path, page in pages.items():
-        if path != "pages/details.py":
+        if path not in {"home", "pages/details.py"}:
             st.page_link(page, icon=page.icon)
     st.divider()
     st.markdown(f"**{md(user.name)}**")

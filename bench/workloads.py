@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from bench.params import EXPORT_ROWS, PAGE_SIZE, Params
 from bo_core.domain.authorization import SYSTEM
 from bo_core.services import search
@@ -29,6 +31,7 @@ ORDER = "ORDER BY created_at DESC, id DESC"
 COUNT_CAP = search.DEFAULT_COUNT_CAP
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _FOUR = re.compile(r"^\d{4}$")
+_HEX_PREFIX = re.compile(r"^[0-9a-fA-F]{6,31}$")
 
 
 @dataclass(frozen=True)
@@ -62,23 +65,47 @@ class Sql:
         naive = moment.astimezone(UTC).replace(tzinfo=None)
         return naive.isoformat(" ") if self.dialect == "sqlite" else naive
 
-    def prefix(self, column: str, value: str) -> tuple[str, list[Any]]:
+    def prefix(self, column: str, value: str, indexed: bool = True) -> tuple[str, list[Any]]:
+        """``indexed=False`` (SQLite): ``column || ''``, read in date order rather than by index."""
         col = f'{column} COLLATE "C"' if self.dialect == "postgresql" else column
+        if not indexed and self.dialect == "sqlite":
+            col = f"{column} || ''"
         upper = value[:-1] + chr(ord(value[-1]) + 1)
         return f"({col} >= {self.mark} AND {col} < {self.mark})", [value, upper]
 
-    def text(self, q: str) -> tuple[str, list[Any]]:
+    def after(self, column: str, separator: str) -> str:
+        """``column`` after the first ``separator`` (the indexed expressions of migration 0009)."""
+        position = "strpos" if self.dialect == "postgresql" else "instr"
+        return f"substr({column}, {position}({column}, '{separator}') + 1)"
+
+    def text(self, q: str, indexed: bool = True) -> tuple[str, list[Any]]:
         """The free-text search, by its shape (as the search service reads it)."""
         m = self.mark
-        if _HEX32.match(q.replace("-", "")):
-            return f"(uuid = {m} OR transaction_id = {m})", [q.replace("-", "").lower(), q]
+        i = indexed
+        low, compact = q.lower(), q.replace("-", "")
+        txid = (
+            'lower(transaction_id) COLLATE "C"' if self.dialect == "postgresql" else "lower(transaction_id)"
+        )
+        if _HEX32.match(compact):
+            return f"(uuid = {m} OR {txid} = {m})", [compact.lower(), low]
         if _FOUR.match(q):
-            return f"(last4 = {m} OR transaction_id = {m})", [q, q]
+            return f"(last4 = {m} OR {txid} = {m})", [q, q]
+        if q.startswith("@"):
+            return self.prefix(self.after("customer_email", "@"), low[1:], i)
         if "@" in q:
-            return self.prefix("customer_email", q.lower())
-        email, e_args = self.prefix("customer_email", q.lower())
-        holder, h_args = self.prefix("holder_lc", q.lower())
-        return f"(transaction_id = {m} OR {email} OR {holder})", [q, *e_args, *h_args]
+            return self.prefix("customer_email", low, i)
+        parts = [
+            self.prefix("lower(transaction_id)", low, i),
+            self.prefix("customer_email", low, i),
+            self.prefix("holder_lc", low, i),
+        ]
+        if " " not in q:
+            parts.append(self.prefix(self.after("holder_lc", " "), low, i))
+            if "." in q:
+                parts.append(self.prefix(self.after("customer_email", "@"), low, i))
+        if _HEX_PREFIX.match(compact):
+            parts.append(self.prefix("uuid", compact.lower(), i))
+        return "(" + " OR ".join(c for c, _ in parts) + ")", [a for _, args in parts for a in args]
 
     def page(
         self, where: list[str], args: list[Any], offset: int = 0, *, sort_matches: bool = False
@@ -135,6 +162,24 @@ def _page_service(ctx: Context, filters: search.SearchFilters, **kw: Any) -> Cal
     return lambda: [r.uuid for r in search.search_page(ctx, filters, actor=SYSTEM, **kw).rows]
 
 
+def finding_queries(ctx: Context, p: Params) -> list[tuple[str, str, str, bool]]:
+    """The finding rules of migration 0009, on values of the probe row: (name, title, text,
+    whether its matches are few, so that PostgreSQL's best plan sorts them)."""
+    with ctx.db.engine.connect() as conn:
+        holder, email = conn.execute(
+            text("SELECT holder_lc, customer_email FROM transactions WHERE uuid = :u"), {"u": p.uuid}
+        ).one()
+    surname = (holder or "x").split(" ", 1)[-1]
+    domain = (email or "x@x").split("@", 1)[1]
+    return [
+        ("txid_any_case", "Transaction ID, other case", p.transaction_id.swapcase(), True),
+        ("txid_prefix", "Transaction ID prefix", p.transaction_id[:-2], True),
+        ("uuid_prefix", "UUID prefix (8 characters)", p.uuid[:8], True),
+        ("surname", "Surname alone", surname.title(), False),
+        ("email_domain", "E-mail domain (@domain)", f"@{domain}", False),
+    ]
+
+
 def search_workloads(ctx: Context, p: Params, dialect: str) -> list[Workload]:
     sql = Sql(dialect)
     m = sql.mark
@@ -181,6 +226,10 @@ def search_workloads(ctx: Context, p: Params, dialect: str) -> list[Workload]:
     )
     cond, args = sql.text(p.email_prefix)
     add("email_prefix", "Customer e-mail prefix", F(text=p.email_prefix), [cond], args, sort=True)
+    for name, title, query, few in finding_queries(ctx, p):
+        # Few matches: read through the indexes and sort them; many: read in date order.
+        cond, args = sql.text(query, indexed=few)
+        add(name, title, F(text=query), [cond], args, sort=few)
     add("first_page", "First page of everything (by date)", F(), [], [])
     everything = F()
     cursor = search.encode_cursor(p.deep_cursor_at, p.deep_cursor_id)

@@ -189,6 +189,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     if not 1 <= args.limit <= 500:
         raise InputError("--limit", "must be between 1 and 500")
+    if filters.period_ignored:
+        print("note: the text is an identifier; --from/--to are ignored", file=sys.stderr)
     page = search.search_page(_context(), filters, actor=acting(args.as_user), page_size=args.limit)
     rows = [_summary_dict(r) for r in page.rows]
     if args.json:
@@ -347,7 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--brand")
     search.add_argument("--min-amount")
     search.add_argument("--max-amount")
-    search.add_argument("--text", metavar="Q", help="UUID, Transaction ID, last 4, email or holder")
+    search.add_argument(
+        "--text",
+        metavar="Q",
+        help="UUID or Transaction ID (any case, or a beginning), last 4, e-mail, @domain, holder, surname",
+    )
     search.add_argument("--limit", type=int, default=50)
     search.add_argument("--as", dest="as_user", metavar="USERNAME", help="apply this user's scope and role")
     search.add_argument("--json", action="store_true")

@@ -13,13 +13,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 import streamlit.components.v1 as components
 import streamlit_authenticator as stauth
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from bo_core.config import get_settings
 from bo_core.domain.errors import AuthenticationError, ConfigurationError
@@ -36,6 +39,7 @@ from bo_web import websession
 from bo_web.context import SESSION_REF, get_ctx
 from bo_web.factors import second_step
 from bo_web.flash import flash, keep, show_flash, show_kept
+from bo_web.focus import focus
 
 COOKIE_NAME = websession.COOKIE_NAME
 DEMO_COOKIE_KEY = "bo-demo-mode-cookie-key-public-never-use-in-production"
@@ -43,6 +47,7 @@ _SIGN_OUT = "_sign_out"
 _RESUME = "_resume_page"
 NAVIGATION_READY = "_navigation_ready"
 _STARTUP_CHECKED = "_startup_checked"
+_PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,7 @@ def _sign_in_page(ctx: Context, auth: Any) -> None:
         username = st.text_input("Username", key="sign_in_username", autocomplete="username")
         password = st.text_input("Password", type="password", key="sign_in_password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    focus("sign_in_username")
     if not submitted:
         show_kept("sign_in")
         return
@@ -269,6 +275,7 @@ def gate(*, hold_cookie: bool = True) -> SessionUser:
     user = _current_user(ctx)
     if user is None:
         _forget_session()
+        remember_requested_page()
         _single_sign_on(ctx)
         _sign_in_page(ctx, None)
         st.stop()
@@ -295,7 +302,7 @@ def guard(page: str, permission: Permission = Permission.TRANSACTIONS_VIEW) -> S
         st.error(f"Your role ({user.role.name}) does not give access to this page.")
         st.stop()
     if not st.session_state.get(NAVIGATION_READY):
-        st.session_state[_RESUME] = (f"pages/{Path(page).name}", st.query_params.to_dict())
+        st.session_state[_RESUME] = (f"pages/{Path(page).name}", _query())
         st.switch_page("app.py")
     return user
 
@@ -304,7 +311,33 @@ def mark_navigation_ready() -> None:
     st.session_state[NAVIGATION_READY] = True
 
 
-def resume_page() -> tuple[str, dict[str, str]] | None:
-    """The page a direct URL asked for before the navigation existed, once."""
-    resume: tuple[str, dict[str, str]] | None = st.session_state.pop(_RESUME, None)
+def resume_page() -> tuple[str, dict[str, list[str]]] | None:
+    """The page a URL asked for while signed out (or before the navigation existed), once."""
+    resume: tuple[str, dict[str, list[str]]] | None = st.session_state.pop(_RESUME, None)
     return resume
+
+
+def remember_requested_page() -> None:
+    """Signed out: keep the page and query the browser's address names (``/details?uuid=…``)
+    so that ``app.py`` opens it after sign-in, on a fresh server or not. The first address of
+    the signed-out visit counts; ``app.py`` opens only pages of the signed-in user's navigation."""
+    if st.session_state.get(_RESUME):
+        return
+    name = requested_page_name()
+    if name:
+        st.session_state[_RESUME] = (f"pages/{name}.py", _query())
+
+
+def requested_page_name() -> str | None:
+    """The page file named by the last segment of the browser's address, if there is one."""
+    run = get_script_run_ctx()
+    info = run.context_info if run is not None else None
+    url = info.url if info is not None and info.HasField("url") else ""
+    name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    if not re.fullmatch(r"[a-z_]{1,40}", name) or not (_PAGES / f"{name}.py").is_file():
+        return None
+    return name
+
+
+def _query() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}

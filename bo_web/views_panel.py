@@ -1,7 +1,8 @@
 """Transactions page glue: the column chooser and the saved-views panel (``services.views``).
 
-The page's filter widgets are bound to query parameters, so a view is applied by
-setting those widgets' session-state values (in a callback or before they render).
+The page's filter widgets hold their values in session state (``search_url`` keeps
+the URL in step), so a view is applied by setting those values (in a callback or
+before they render).
 """
 
 from __future__ import annotations
@@ -37,9 +38,8 @@ _APPLIED = "_views_applied"
 
 
 def choose_columns() -> list[str]:
-    chosen = st.multiselect(
-        "Columns (in this order)", list(COLUMNS), default=list(COLUMNS), key="cols", bind="query-params"
-    )
+    # The value comes from session state (``search_url`` puts it there from the URL).
+    chosen = st.multiselect("Columns (in this order)", list(COLUMNS), key="cols")
     return [c for c in chosen if c in COLUMNS] or list(COLUMNS)
 
 

@@ -6,16 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from bo_core.services import export_files, search
-from bo_web import export_panel, fmt, views_panel
+from bo_web import export_panel, fmt, search_url, views_panel, websession
 from bo_web.auth import guard
 from bo_web.context import get_ctx
 from bo_web.errors import explain
 from bo_web.flash import show_flash
+from bo_web.focus import focus
 from bo_web.safe import md
 from bo_web.vocab import TxType
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+_FOCUSED = "_tx_focused_for"
 
 user = guard(__file__)
 ctx = get_ctx()
@@ -43,64 +45,52 @@ choices = {
     "period": list(fmt.PERIODS),
     "cols": list(views_panel.COLUMNS),
 }
-views_panel.apply_on_open(ctx, user, choices, list(fmt.PERIODS)[2])
+from_url = search_url.read_url(choices)
+views_panel.apply_on_open(ctx, user, choices, search_url.DEFAULT_PERIOD)
 with st.container(border=True):
-    q = st.text_input(
+    c_text, c_period = st.columns([3, 1])
+    q = c_text.text_input(
         "Search",
         key="q",
-        placeholder="UUID, Transaction ID, last 4 card digits, customer email or holder name",
-        bind="query-params",
+        placeholder="UUID or Transaction ID (or their beginning), last 4 card digits, "
+        "e-mail, @domain, holder name or surname",
     )
-    c1, c2, c3, c4 = st.columns(4)
-    period = c1.selectbox(
-        "Period",
-        list(fmt.PERIODS),
-        format_func=fmt.PERIODS.__getitem__,
-        index=2,
-        key="period",
-        bind="query-params",
+    period = c_period.selectbox(
+        "Period", list(fmt.PERIODS), format_func=fmt.PERIODS.__getitem__, key="period"
     )
-    types = c2.multiselect(
-        "Type",
-        [t.value for t in TxType],
-        format_func=lambda t: TxType(t).label,
-        key="type",
-        bind="query-params",
-    )
-    statuses = c3.multiselect(
-        "Status", fmt.STATUSES, format_func=fmt.status_badge, key="status", bind="query-params"
-    )
-    merchant = c4.selectbox(
-        "Merchant",
-        ["", *opts.merchants],
-        format_func=lambda m: m or "All",
-        key="merchant",
-        bind="query-params",
-    )
-    c5, c6, c7, c8 = st.columns(4)
-    currency = c5.selectbox(
-        "Currency",
-        ["", *opts.currencies],
-        format_func=lambda c: c or "All",
-        key="currency",
-        bind="query-params",
-    )
-    brand = c6.selectbox(
-        "Brand / method",
-        ["", *opts.brands],
-        format_func=lambda b: b or "All",
-        key="brand",
-        bind="query-params",
-    )
-    min_amount = c7.text_input("Amount from", key="min", placeholder="e.g. 10.00", bind="query-params")
-    max_amount = c8.text_input("Amount to", key="max", placeholder="e.g. 500", bind="query-params")
     start = end = None
     if period == "custom":
         d1, d2 = st.columns(2)
-        start = d1.date_input("From (UTC)", value=None, key="from", bind="query-params")
-        end = d2.date_input("To (UTC, inclusive)", value=None, key="to", bind="query-params")
-    visible = views_panel.choose_columns()
-views_panel.panel(ctx, user, choices, list(fmt.PERIODS)[2])
+        start = d1.date_input("From (UTC)", value=None, key="from")
+        end = d2.date_input("To (UTC, inclusive)", value=None, key="to")
+    # The secondary filters stay folded (first on a phone, results come before nine fields).
+    with st.expander("More filters", key="more_filters"):
+        c1, c2, c3 = st.columns(3)
+        types = c1.multiselect(
+            "Type", [t.value for t in TxType], format_func=lambda t: TxType(t).label, key="type"
+        )
+        statuses = c2.multiselect("Status", fmt.STATUSES, format_func=fmt.status_badge, key="status")
+        merchant = c3.selectbox(
+            "Merchant", ["", *opts.merchants], format_func=lambda m: m or "All", key="merchant"
+        )
+        c5, c6, c7, c8 = st.columns(4)
+        currency = c5.selectbox(
+            "Currency", ["", *opts.currencies], format_func=lambda c: c or "All", key="currency"
+        )
+        brand = c6.selectbox(
+            "Brand / method", ["", *opts.brands], format_func=lambda b: b or "All", key="brand"
+        )
+        min_amount = c7.text_input("Amount from", key="min", placeholder="e.g. 10.00")
+        max_amount = c8.text_input("Amount to", key="max", placeholder="e.g. 500")
+        visible = views_panel.choose_columns()
+    active = sum(bool(v) for v in (types, statuses, merchant, currency, brand, min_amount, max_amount))
+    if active:
+        st.caption(f"{active} more filter{'s' if active > 1 else ''} active (under More filters).")
+views_panel.panel(ctx, user, choices, search_url.DEFAULT_PERIOD)
+found = websession.last_validated()
+if found and st.session_state.get(_FOCUSED) != found[1]:
+    st.session_state[_FOCUSED] = found[1]  # once per sign-in: the search box gets the focus
+    focus("q", always=True)  # the sign-in form, which held the focus, is gone
 
 try:
     date_from, date_to = fmt.period_bounds(period, start, end, ctx.now())
@@ -117,21 +107,22 @@ try:
         text=q,
     )
 except Exception as exc:
+    search_url.write_url()
     st.error(explain(exc))
     st.stop()
+if filters.period_ignored:
+    st.info("The search text is an identifier: it is looked up across all dates (the period is ignored).")
 
-# Page number in the URL; cursors of visited pages make "next" a keyset query.
+# The page number lives in session state and the URL; cursors of visited pages make "next" a
+# keyset query. A new search starts at page 1, unless it came from the URL (a reload, a link, Back).
 signature = repr(filters)
 if st.session_state.get("_tx_signature") != signature:
     st.session_state["_tx_signature"] = signature
     st.session_state["_tx_cursors"] = {1: None}
-    if st.session_state.get("_tx_seen"):
-        st.query_params.pop("page", None)
-st.session_state["_tx_seen"] = True
-try:
-    page_no = max(1, int(st.query_params.get("page", "1")))
-except ValueError:
-    page_no = 1
+    if not from_url:
+        st.session_state[search_url.PAGE] = 1
+page_no = st.session_state.get(search_url.PAGE, 1)
+search_url.write_url()
 cursors: dict[int, str | None] = st.session_state["_tx_cursors"]
 try:
     result = search.search_page(
@@ -146,7 +137,7 @@ if result.next_cursor:
 
 
 def go_to(page: int) -> None:
-    st.query_params["page"] = str(page)
+    st.session_state[search_url.PAGE] = page
 
 
 total_text = f"{total.value:,}+" if total.capped else f"{total.value:,}"
@@ -192,9 +183,10 @@ event = st.dataframe(
 selected = event.selection.rows if event is not None else []
 if selected:
     st.switch_page("pages/details.py", query_params={"uuid": result.rows[selected[0]].uuid})
-st.caption("Select a row to open the transaction.")
+st.caption("Select a row to open the transaction, or use the Transaction IDs below.")
 
-with st.expander("Open a transaction from this page"):
+# Open with the keyboard: Tab to a Transaction ID, then Enter.
+with st.expander("Open a transaction from this page", expanded=True, key="row_links"):
     columns = st.columns(5)
     for i, row in enumerate(result.rows):
         if columns[i % 5].button(md(row.transaction_id), key=f"open_{row.uuid}", type="tertiary"):

@@ -14,17 +14,8 @@ from sqlalchemy import ColumnElement, Connection, Select, false, func, literal_c
 
 from bo_core.db.models import TransactionRow
 from bo_core.db.scope_sql import transactions_in, where
-from bo_core.db.search_sql import (
-    FOUR_DIGITS,
-    HEX32,
-    T,
-    amount_in,
-    brand_condition,
-    distinct_values,
-    minor_bounds,
-    prefix_match,
-    text_condition,
-)
+from bo_core.db.search_sql import T, amount_in, brand_condition, distinct_values, minor_bounds
+from bo_core.db.search_text import FOUR_DIGITS, HEX32, prefix_match, prefix_terms, text_condition
 from bo_core.domain.errors import InputError
 from bo_core.domain.filters import SearchFilters
 from bo_core.domain.scope import Scope
@@ -71,13 +62,18 @@ def _amount_condition(
 
 
 def conditions(
-    conn: Connection, f: SearchFilters, by_date: bool = False, scope: Scope | None = None
+    conn: Connection,
+    f: SearchFilters,
+    by_date: bool = False,
+    scope: Scope | None = None,
+    *,
+    text_indexed: bool = True,
 ) -> list[ColumnElement[bool]]:
     """The WHERE terms of ``f`` within ``scope``; ``by_date``: shaped for reading newest first."""
     dialect = conn.dialect.name
     out: list[ColumnElement[bool]] = where(transactions_in(scope))
     if f.text:
-        out.append(text_condition(f.text, dialect))
+        out.append(text_condition(f.text, dialect, indexed=text_indexed))
     if f.types:
         out.append(T.type == f.types[0] if len(f.types) == 1 else T.type.in_(f.types))
     if f.statuses:
@@ -98,51 +94,70 @@ def conditions(
     return out
 
 
-def _sparse_prefix_search(conn: Connection, f: SearchFilters) -> bool:
-    """PostgreSQL: whether a prefix search (e-mail, holder) matches fewer than ``PREFIX_DENSE_MATCHES``.
+def _sparse_prefix_search(conn: Connection, f: SearchFilters) -> bool | None:
+    """Whether a prefix search matches fewer than ``PREFIX_DENSE_MATCHES`` rows (None: no prefix search).
 
-    The planner assumes matches are spread evenly over time and, for a prefix
-    matching ~0.1% of rows, walks the date index newest first, fetching tens of
-    thousands of rows to fill one page. Reading the few matches through the
-    prefix indexes and sorting them is far cheaper. The probe counts each
-    prefix range on its own index (index-only, bounded), ignoring the other
-    filters: it can only overestimate, which keeps the date walk.
+    PostgreSQL's planner assumes matches are spread evenly over time and, for a
+    prefix matching ~0.1% of rows, walks the date index newest first, fetching
+    tens of thousands of rows to fill one page. Reading the few matches through
+    the prefix indexes and sorting them is far cheaper. SQLite's planner errs the
+    other way: it reads every match of a common prefix (a surname, a large mail
+    domain: a quarter of the rows) and sorts them all, where the date walk stops
+    after a page. The probe counts each
+    prefix range (Transaction ID, e-mail, holder, surname, domain, UUID) on its
+    own index (index-only, bounded), ignoring the other filters: it can only
+    overestimate, which keeps the date walk.
     """
-    if conn.dialect.name != "postgresql" or not f.text:
-        return False
-    compact = f.text.replace("-", "")
-    if HEX32.match(compact) or FOUR_DIGITS.match(f.text):
-        return False
-    if "@" not in f.text and any(ch.isdigit() for ch in f.text):
-        # A reference such as "ORD-12345": names have no digits and e-mail
-        # prefixes with digits are rare, so the matches are few: no probe needed.
-        return True
-    lowered = f.text.lower()
-    columns = [T.customer_email] if "@" in f.text else [T.customer_email, T.holder_lc]
+    if not f.text or HEX32.match(f.text.replace("-", "")) or FOUR_DIGITS.match(f.text):
+        return None
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return _estimated_rows(conn, f.text) < PREFIX_DENSE_MATCHES
     counts = [
         select(func.count())
         .select_from(
             select(literal_column("1"))
             .select_from(TransactionRow.__table__)
-            .where(prefix_match(column, lowered, "postgresql"))
+            .where(prefix_match(expr, value, dialect))
             .limit(PREFIX_DENSE_MATCHES)
             .subquery()
         )
         .scalar_subquery()
-        for column in columns
+        for expr, value in prefix_terms(f.text, dialect)
     ]
-    total = counts[0] if len(counts) == 1 else counts[0] + counts[1]
-    found = int(conn.execute(select(total)).scalar_one())  # one round trip for both probes
+    total: Any = counts[0]
+    for more in counts[1:]:
+        total = total + more
+    found = int(conn.execute(select(total)).scalar_one())  # one round trip for every probe
     return found < PREFIX_DENSE_MATCHES
+
+
+def _estimated_rows(conn: Connection, q: str) -> float:
+    """PostgreSQL's own estimate of a free text's matches (planning only, no rows read).
+
+    Counting would read up to ``PREFIX_DENSE_MATCHES`` rows of a common surname or mail
+    domain from the heap (expression indexes allow no index-only scan); ``ANALYZE``
+    keeps statistics of every indexed expression, so the estimate is close enough.
+    """
+    compiled = (
+        select(literal_column("1"))
+        .select_from(TransactionRow.__table__)
+        .where(text_condition(q, "postgresql"))
+    ).compile(conn)
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled.string}", compiled.params).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def ordered(
     conn: Connection, f: SearchFilters, columns: tuple[Any, ...], scope: Scope | None = None
 ) -> Select[Any]:
     """The matches of ``f`` within ``scope`` as ``columns``, newest first (``created_at DESC, id DESC``)."""
-    where = conditions(conn, f, by_date=True, scope=scope)
+    sparse = _sparse_prefix_search(conn, f)
+    sqlite = conn.dialect.name == "sqlite"
+    # SQLite, many matches: the text term uses no index, so the rows are read in date order.
+    where = conditions(conn, f, by_date=True, scope=scope, text_indexed=not (sqlite and sparse is False))
     newest = T.created_at.desc()
-    if _sparse_prefix_search(conn, f):
+    if sparse and not sqlite:
         # "+ interval 0": same order, but not the date index's, so the matches are sorted.
         newest = T.created_at.op("+")(literal_column("interval '0 seconds'")).desc()
     return select(*columns).where(*where).order_by(newest, T.id.desc())

@@ -1,16 +1,14 @@
 """SQL terms of a transaction search, each shaped to be served by an index.
 
-Dialect details live here: prefix ranges compare with the "C" collation on
-PostgreSQL (matching the indexes of migration 0002), and distinct values are
-listed by skipping through an index with a recursive query.
+Dialect details live here (the free-text term in ``search_text``): distinct
+values are listed by skipping through an index with a recursive query.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, false, or_, select, text
 
@@ -19,52 +17,11 @@ from bo_core.domain.filters import SearchFilters
 from bo_core.domain.money import exponent
 
 T = TransactionRow.__table__.c
-HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
-FOUR_DIGITS = re.compile(r"^\d{4}$")
 
 
 def row_columns(names: Sequence[str]) -> tuple[Any, ...]:
     """The columns ``names`` of ``transactions``, then ``id`` (the keyset's tie-breaker)."""
     return (*(T[name] for name in names), T.id)
-
-
-def _next_prefix(prefix: str) -> str | None:
-    """The smallest string greater than every string starting with ``prefix``."""
-    last = ord(prefix[-1])
-    if last >= 0x10FFFF:
-        return None
-    return prefix[:-1] + chr(last + 1)
-
-
-def prefix_match(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
-    """``column >= prefix AND column < next`` (a btree range on both backends).
-
-    On PostgreSQL the comparison uses the "C" collation, matching the index
-    of migration 0002, so the range is exactly "starts with" whatever the
-    database's collation.
-    """
-    col = column.collate("C") if dialect == "postgresql" else column
-    upper = _next_prefix(prefix)
-    if upper is None:
-        return cast(ColumnElement[bool], col >= prefix)
-    return and_(col >= prefix, col < upper)
-
-
-def text_condition(q: str, dialect: str) -> ColumnElement[bool]:
-    """Free text, by its shape: UUID, Transaction ID, last 4, email or holder prefix."""
-    compact = q.replace("-", "")
-    if HEX32.match(compact):
-        return or_(T.uuid == compact.lower(), T.transaction_id == q)
-    if FOUR_DIGITS.match(q):
-        return or_(T.last4 == q, T.transaction_id == q)
-    lowered = q.lower()
-    if "@" in q:
-        return prefix_match(T.customer_email, lowered, dialect)
-    return or_(
-        T.transaction_id == q,
-        prefix_match(T.customer_email, lowered, dialect),
-        prefix_match(T.holder_lc, lowered, dialect),
-    )
 
 
 def minor_bounds(f: SearchFilters, currency: str) -> tuple[int | None, int | None]:

@@ -37,6 +37,29 @@ class SearchFilters:
     min_amount: str | None = None  # decimal string, major units
     max_amount: str | None = None
     text: str | None = None
+    # The text is an identifier, so the period given was set aside (see ``is_identifier``).
+    period_ignored: bool = False
+
+
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+_LAST4 = re.compile(r"^\d{4}$")
+
+
+def is_identifier(text: str | None) -> bool:
+    """Whether a search text names a transaction rather than describes one.
+
+    A UUID (with or without dashes), or a single token holding a digit that is
+    neither 4 digits alone (the last 4 card digits) nor an e-mail address: a
+    Transaction ID or a UUID, whole or its beginning. An identifier finds its
+    transaction whatever the period says, so the period is set aside for it.
+    """
+    if not text:
+        return False
+    if _HEX32.match(text.replace("-", "")):
+        return True
+    if _LAST4.match(text) or "@" in text or any(c.isspace() for c in text):
+        return False
+    return len(text) >= 4 and any(c.isdigit() for c in text)
 
 
 def has_control_chars(value: str) -> bool:
@@ -171,7 +194,11 @@ def parse_filters(
     max_amount: object = None,
     text: object = None,
 ) -> SearchFilters:
-    """Validate raw user input; raise ``InputError`` naming the first bad field."""
+    """Validate raw user input; raise ``InputError`` naming the first bad field.
+
+    When ``text`` is an identifier (``is_identifier``) the period is set aside:
+    ``date_from``/``date_to`` are dropped and ``period_ignored`` says so.
+    """
     type_codes = _parse_codes("Type", types, [t.value for t in TxType], str.upper)
     status_codes = _parse_codes("Status", statuses, [s.value for s in Status], str.lower)
     start, end = parse_period(date_from, date_to)
@@ -180,6 +207,10 @@ def parse_filters(
     high = _parse_bound("Maximum amount", max_amount, cur, allow_zero=False)
     if low is not None and high is not None and low > high:
         raise InputError("Minimum amount", "must not be greater than the maximum amount")
+    q = parse_free_text(text)
+    ignored = is_identifier(q) and (start is not None or end is not None)
+    if ignored:
+        start = end = None
     return SearchFilters(
         types=type_codes,
         statuses=status_codes,
@@ -190,7 +221,8 @@ def parse_filters(
         brand=parse_label("Brand", brand, 16),
         min_amount=None if low is None else str(low),
         max_amount=None if high is None else str(high),
-        text=parse_free_text(text),
+        text=q,
+        period_ignored=ignored,
     )
 
 

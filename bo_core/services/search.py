@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TextIO
 
+from sqlalchemy import literal_column
+
 from bo_core.db import search_plan
 from bo_core.db.paging import after as _after
 from bo_core.db.paging import decode_cursor, encode_cursor, keyset_batches
@@ -137,11 +139,15 @@ def search_page(
         raise InputError("Page", "is beyond the last page that can be addressed by number")
     cursor = decode_cursor(after) if after else None
     with ctx.db.engine.connect() as conn:
-        stmt = search_plan.ordered(conn, filters, ROW_COLUMNS, scope).limit(page_size + 1)
+        # LIMIT and OFFSET as literals (checked whole numbers): SQLite plans a bound LIMIT
+        # as unknown and may then walk the date index past a few OR-indexed matches.
+        stmt = search_plan.ordered(conn, filters, ROW_COLUMNS, scope).limit(
+            literal_column(str(page_size + 1))
+        )
         if cursor is not None:
             stmt = stmt.where(_after(T.created_at, T.id, cursor))
-        else:
-            stmt = stmt.offset((page - 1) * page_size)
+        elif page > 1:
+            stmt = stmt.offset(literal_column(str((page - 1) * page_size)))
         rows = conn.execute(stmt).all()
     has_next = len(rows) > page_size
     rows = rows[:page_size]

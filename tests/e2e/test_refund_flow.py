@@ -34,7 +34,6 @@ def test_analyst_partial_refund_copies_a_new_uuid_that_is_an_rf_child_shown_in_t
     page.locator(".st-key-q input").press("Enter")
     expect(page.get_by_text("1 matching transactions")).to_be_visible()
     wait_idle(page)
-    page.get_by_text("Open a transaction from this page").click()
     page.locator(f".st-key-open_{tx.uuid} button").click()
     expect(page).to_have_url(re.compile(rf"/details\?uuid={tx.uuid}$"))
     expect(page.locator("[data-testid=stCode]").filter(has_text=tx.uuid)).to_be_visible()

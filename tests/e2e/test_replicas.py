@@ -132,8 +132,6 @@ def test_sign_in_search_and_refund_through_the_balancer_while_the_serving_replic
         _signed_in(page)  # the other replica accepts the same signed cookie: no second sign-in
 
         _search(page, tx.transaction_id)
-        page.get_by_text("Open a transaction from this page").click()
-        wait_idle(page)
         page.locator(f".st-key-open_{tx.uuid} button").click()
         expect(page).to_have_url(re.compile(rf"/details\?uuid={tx.uuid}$"), timeout=UI_TIMEOUT_MS)
         wait_idle(page)

@@ -56,14 +56,23 @@ def world(ctx: Context) -> World:
     )  # fmt: skip
     b = add_tx(
         ctx, "PA", 25_000, "USD", merchant="beta-store", created_at=now - timedelta(days=2),
-        brand="MASTER", last4="2222", holder="Ben Müller", holder_lc="ben müller",
+        transaction_id="PAY-B", brand="MASTER", last4="2222", holder="Ben Müller", holder_lc="ben müller",
         customer_email="ben.mueller@example.org",
     )  # fmt: skip
     c = add_tx(
         ctx, "DB", 1500, "JPY", REJECTED, created_at=now - timedelta(days=10),
-        payment_method="VA", brand="PAYPAL", customer_email="carla@shop.jp",
+        transaction_id="PAY-C", payment_method="VA", brand="PAYPAL", customer_email="carla@shop.jp",
     )  # fmt: skip
-    d = add_tx(ctx, "RF", 500, "EUR", PENDING, parent=a, created_at=now - timedelta(minutes=30))
+    d = add_tx(
+        ctx,
+        "RF",
+        500,
+        "EUR",
+        PENDING,
+        parent=a,
+        created_at=now - timedelta(minutes=30),
+        transaction_id="RF-D",
+    )
     e = add_tx(
         ctx, "DB", 1250, "BHD", merchant="beta-store", created_at=now - timedelta(days=40),
         transaction_id="1234", last4="9999",
@@ -132,9 +141,11 @@ def test_each_filter_alone_and_combined(
         ('zoë "z', "f"),  # holder prefix with quotes and accents
         ("=SUM(A1)", "f"),
         (HEX_TXID, "g"),  # 32 hex that is a Transaction ID
-        ("ORD", ""),  # Transaction IDs match exactly, never by prefix
-        ("example.com", ""),  # email matches from the start only
-        ("Smith", ""),
+        ("ord-a", "a"),  # Transaction IDs in any case
+        ("example.com", "af"),  # an e-mail domain
+        ("Smith", "a"),  # a surname alone
+        ("xample.com", ""),  # domains and surnames match from their start only
+        ("mith", ""),
     ],
 )
 def test_free_text_by_shape(ctx: Context, world: World, text: str, expected: str) -> None:
