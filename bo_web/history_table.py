@@ -40,6 +40,7 @@ def frame(entries: list[HistoryEntry], zone: ZoneInfo | None) -> pd.DataFrame:
             "Operation": e.operation.replace("_", " ").capitalize(),
             "Outcome": fmt.OUTCOME_BADGE.get(e.outcome, e.outcome),
             "Attempted": fmt.money(e.attempted) if e.attempted else "",
+            "Reason": fmt.reason(e.reason_code, e.reason_note),
             "Acted on": _type_label(e.parent_type),
             "Transaction ID": e.parent_transaction_id or "",
             "New Transaction ID": (e.transaction_id or "") if created else "",

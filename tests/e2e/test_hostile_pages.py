@@ -35,7 +35,7 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 from tests.e2e.test_hostile_values import Beacon, assert_inert
-from tests.factories import add_tx
+from tests.factories import add_tx, reason_for
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +100,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, chromium: Browser, outside:
                     amount=amount,
                     memo=reason,
                     idempotency_key=uuid.uuid4().hex,
+                    reason=reason_for(operation),
                 ),
             )
             assert asked.outcome == "awaiting_approval", asked

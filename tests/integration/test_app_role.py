@@ -77,9 +77,14 @@ def test_the_application_role_runs_the_back_office(app_role: tuple[Context, Cont
     analyst, manager = add_user(owner, "analyst"), add_user(owner, "manager")
     parent = add_tx(owner, "DB", amount_minor=500_000, currency="EUR")
     assert (
-        run_operation(app, OperationRequest("refund", parent, analyst, amount="10.00")).outcome == "success"
+        run_operation(
+            app, OperationRequest("refund", parent, analyst, amount="10.00", reason="requested_by_customer")
+        ).outcome
+        == "success"
     )
-    waiting = run_operation(app, OperationRequest("refund", parent, analyst, amount="2000.00"))
+    waiting = run_operation(
+        app, OperationRequest("refund", parent, analyst, amount="2000.00", reason="requested_by_customer")
+    )
     assert waiting.request_id is not None
     assert approvals.approve(app, waiting.request_id, actor=manager).state == "approved"
     scopes.assign(app, analyst, "alpha", actor=SYSTEM)
@@ -94,7 +99,9 @@ def test_the_application_role_cannot_tamper(app_role: tuple[Context, Context, st
     owner, app, _ = app_role
     user = add_user(owner, "analyst")
     parent = add_tx(owner, "DB", amount_minor=100_000)
-    run_operation(owner, OperationRequest("refund", parent, user, amount="1.00"))
+    run_operation(
+        owner, OperationRequest("refund", parent, user, amount="1.00", reason="requested_by_customer")
+    )
     with (
         pytest.raises(DBAPIError, match=r"permission denied|must be owner"),
         app.db.engine.begin() as conn,

@@ -60,7 +60,10 @@ def _refunds(ctx: Context, count: int) -> str:
     parent = add_tx(ctx, "DB", amount_minor=100_000)
     for _ in range(count):
         assert (
-            run_operation(ctx, OperationRequest("refund", parent, user, amount="1.00")).outcome == "success"
+            run_operation(
+                ctx, OperationRequest("refund", parent, user, amount="1.00", reason="requested_by_customer")
+            ).outcome
+            == "success"
         )
     return user
 
@@ -122,7 +125,9 @@ def test_records_from_before_the_key_still_verify_and_cannot_come_back_later(ctx
     with ctx.db.engine.begin() as conn:
         values = {c.key: getattr(legacy, c.key) for c in table.columns if c.key != "seq"}
         conn.execute(insert(table), values)
-    run_operation(ctx, OperationRequest("refund", parent, user, amount="1.00"))
+    run_operation(
+        ctx, OperationRequest("refund", parent, user, amount="1.00", reason="requested_by_customer")
+    )
     report = verify_trails(ctx, actor=SYSTEM).audit
     assert report.ok and report.records == 2 and report.unkeyed == 1
     with unguarded(ctx, "audit_log"):
@@ -187,12 +192,18 @@ def test_every_record_names_its_channel_session_and_os_user(ctx: Context) -> Non
     user = add_user(ctx, "analyst")
     parent = add_tx(ctx, "DB", amount_minor=100_000)
     with use_origin("web", session="ab" * 32):
-        run_operation(ctx, OperationRequest("refund", parent, user, amount="1.00"))
+        run_operation(
+            ctx, OperationRequest("refund", parent, user, amount="1.00", reason="requested_by_customer")
+        )
         events.record_security_event(ctx, events.SIGN_OUT, username=user)
         with as_channel("bulk"):
-            run_operation(ctx, OperationRequest("refund", parent, user, amount="1.00"))
+            run_operation(
+                ctx, OperationRequest("refund", parent, user, amount="1.00", reason="requested_by_customer")
+            )
     with use_origin("cli", user="operator"):
-        run_operation(ctx, OperationRequest("refund", parent, user, amount="1.00"))
+        run_operation(
+            ctx, OperationRequest("refund", parent, user, amount="1.00", reason="requested_by_customer")
+        )
     history = list_history(ctx, parse_history_filters(), actor=SYSTEM)
     got = sorted((h.channel, h.session_ref, h.os_user) for h in history)
     assert got == [("bulk", "ab" * 8, None), ("cli", None, "operator"), ("web", "ab" * 8, None)]

@@ -33,7 +33,9 @@ def test_an_approved_refund_is_sent_and_the_gateway_answer_becomes_the_child(
 ) -> None:
     parent = parent_at_gateway(sandbox, opp, "DB", "5000.00")
     analyst, manager = add_user(opp, "analyst"), add_user(opp, "manager")
-    asked = run_operation(opp, OperationRequest("refund", parent, analyst, amount="1500.00"))
+    asked = run_operation(
+        opp, OperationRequest("refund", parent, analyst, amount="1500.00", reason="requested_by_customer")
+    )
     assert asked.outcome == "awaiting_approval" and asked.request_id is not None
     assert children_at_gateway(sandbox, parent) == []  # nothing is sent before the approval
 
@@ -54,7 +56,9 @@ def test_a_gateway_rejection_of_an_approved_refund_is_the_requests_outcome(
 ) -> None:
     parent = parent_at_gateway(sandbox, opp, "DB", "5000.00")
     analyst, manager = add_user(opp, "analyst"), add_user(opp, "manager")
-    asked = run_operation(opp, OperationRequest("refund", parent, analyst, amount="1500.00"))
+    asked = run_operation(
+        opp, OperationRequest("refund", parent, analyst, amount="1500.00", reason="requested_by_customer")
+    )
     assert asked.request_id is not None
     # Meanwhile the gateway booked a refund bo does not know of: it refuses the approved one.
     httpx.post(

@@ -40,7 +40,9 @@ def exports(ctx: Context, tmp_path: Path) -> Path:
 
 
 def refund(ctx: Context, parent: str, user: str, amount: str) -> bool:
-    return run_operation(ctx, OperationRequest("refund", parent, user, amount=amount)).ok
+    return run_operation(
+        ctx, OperationRequest("refund", parent, user, amount=amount, reason="requested_by_customer")
+    ).ok
 
 
 def test_a_refused_attempt_stores_its_attempted_amount(ctx: Context) -> None:
@@ -186,7 +188,10 @@ def test_an_export_over_the_cap_is_refused_before_any_file_is_written(ctx: Conte
 def test_the_history_export_keeps_the_formula_guard(ctx: Context, exports: Path) -> None:
     manager = add_user(ctx, "manager")
     debit = add_tx(ctx, "DB", 10_000)
-    run_operation(ctx, OperationRequest("refund", debit, manager, amount="1.00", memo="=HYPERLINK(1)"))
+    run_operation(
+        ctx,
+        OperationRequest("refund", debit, manager, amount="1.00", memo="=HYPERLINK(1)", reason="duplicate"),
+    )
     made = export_files.export_history(ctx, HistoryFilters(), actor=manager, owner_session="s")
     (row,) = _rows(exports / f"{made.token}.csv")
     assert row["memo"] == "'=HYPERLINK(1)" and row["attempted"] == "1.00"

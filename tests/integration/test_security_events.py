@@ -53,7 +53,9 @@ def _all(ctx: Context, **filters: object) -> list[dict[str, object]]:
 
 
 def _refund(ctx: Context, parent: str, user: str, amount: str) -> int:
-    result = run_operation(ctx, OperationRequest("refund", parent, user, amount=amount))
+    result = run_operation(
+        ctx, OperationRequest("refund", parent, user, amount=amount, reason="requested_by_customer")
+    )
     assert result.request_id is not None, result
     return result.request_id
 

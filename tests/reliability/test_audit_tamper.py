@@ -76,14 +76,19 @@ def _swap_two(ctx: Context, seqs: list[int]) -> int:
 
 
 def _rehash_one(ctx: Context, seqs: list[int]) -> int:
-    """The attacker recomputes the changed record's own hash; the next record betrays it."""
+    """The attacker (even one holding the MAC key) recomputes the changed record's own hash;
+    the next record betrays it."""
+    from bo_core.security.audit_key import audit_key
     from bo_core.services.audit import record_digest
 
     target = seqs[2]
     execute_sql(ctx, "UPDATE audit_log SET usage = 'forged' WHERE seq = :s", s=target)
     row = next(r for r in audit_rows(ctx) if r.seq == target)
     execute_sql(
-        ctx, "UPDATE audit_log SET hash = :h WHERE seq = :s", h=record_digest(row.prev_hash, row), s=target
+        ctx,
+        "UPDATE audit_log SET hash = :h WHERE seq = :s",
+        h=record_digest(row.prev_hash, row, audit_key(ctx.db.engine.url)),
+        s=target,
     )
     return seqs[3]
 

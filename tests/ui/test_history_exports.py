@@ -18,7 +18,7 @@ from bo_core.security.events import list_security_events
 from bo_core.services.context import Context
 from bo_core.services.execute import OperationRequest, run_operation
 from bo_web.history_charts import PENDING_AMBER, REFUSED_RED, SUCCESS_GREEN
-from tests.factories import add_tx, add_user
+from tests.factories import add_tx, add_user, reason_for
 from tests.ui.conftest import AppFactory, plain
 
 HISTORY = "pages/history.py"
@@ -34,7 +34,9 @@ def export_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ui_ctx: Context)
 
 
 def book(ctx: Context, username: str, operation: str, parent: str, amount: str | None) -> None:
-    run_operation(ctx, OperationRequest(operation, parent, username, amount=amount))
+    run_operation(
+        ctx, OperationRequest(operation, parent, username, amount=amount, reason=reason_for(operation))
+    )
 
 
 def specs(at: AppTest) -> list[dict[str, object]]:
