@@ -47,9 +47,17 @@ def _show(chart: Any) -> None:
     st.altair_chart(chart, width="stretch")
 
 
+def _operation_label(value: str) -> str:
+    """An operation's label; other trail records (approval steps, the chain seal) by their name."""
+    try:
+        return Operation(value).label
+    except ValueError:
+        return value.replace("_", " ").capitalize()
+
+
 def per_day(stats: HistoryStats) -> None:
     frame = pd.DataFrame(stats.per_day_by_operation, columns=["Day", "Operation", "Attempts"])
-    frame["Operation"] = frame["Operation"].map(lambda o: Operation(o).label)
+    frame["Operation"] = frame["Operation"].map(_operation_label)
     frame["Day"] = frame["Day"].astype(str)
     _show(
         alt.Chart(frame, height=260)
