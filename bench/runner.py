@@ -18,6 +18,7 @@ from bench.database import OUT_DIR, BuildInfo, default_sqlite_url, prepare
 from bench.machine import Machine, current_machine, load_average
 from bench.operations import OpsResult, ensure_operator, run_operations
 from bench.params import Params, pick
+from bench.scoped import scoped_workloads
 from bench.stats import Timing, measure
 from bench.workloads import Workload, details_workload, export_workload, search_workloads
 from bo_core.config import normalize_url
@@ -162,7 +163,8 @@ def run(opts: Options) -> BackendReport:
 
     proxy, driver = _raw_connection(ctx)
     try:
-        work = [*search_workloads(ctx, params, dialect), details_workload(ctx, params, dialect)]
+        work = [*search_workloads(ctx, params, dialect), *scoped_workloads(ctx, params, dialect)]
+        work.append(details_workload(ctx, params, dialect))
         work.append(export_workload(ctx, params, dialect, OUT_DIR))
         report.workloads = [_measure_workload(ctx, w, driver, opts.repeat) for w in work]
     finally:

@@ -28,6 +28,10 @@ WORKLOAD_TITLES = [
     "Page 200, keyset (cursor)",
     "Page 200, OFFSET",
     "Total count, 30-day filter (capped at 100,000)",
+    "Scoped to one merchant: first page",
+    "Scoped to one merchant: status + 7 days",
+    "Scoped to half the merchants: first page",
+    "Scoped to half the merchants: status + 7 days",
     "Details: chain, balances and history",
     "CSV export (~100,000 rows)",
 ]
